@@ -1,0 +1,59 @@
+/* The socket filter's side of the kernel/user boundary: the record each kept packet becomes in the
+ * ring buffer, the counters the filter keeps, and the maps user space configures. Included by
+ * sockfilter.bpf.c and by the collector; fixed-width types only. */
+#ifndef L7_BPF_SOCKFILTER_H
+#define L7_BPF_SOCKFILTER_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* Largest frame copied: Ethernet (14) + two VLAN tags (8) + IPv6 header (40) + the largest IP
+ * payload (65535), rounded up. TSO/GSO super-packets on lo and veth reach this size; BIG TCP
+ * packets beyond it are cut and counted as truncated. */
+#define SF_FRAME_MAX 65600
+
+/* Most ports --port accepts. */
+#define SF_PORTS_MAX 64
+
+/* How the copied frame starts: at an Ethernet header (Ethernet, veth, lo) or at the IP header
+ * (tun, wireguard: ARPHRD_NONE/RAWIP links, read through SOCK_DGRAM sockets). */
+enum sf_link {
+	SF_LINK_ETHERNET = 1,
+	SF_LINK_IP = 2,
+};
+
+/* Per-CPU counters, summed by user space; every packet the filter sees ends in exactly one of the
+ * outcome counters (KEPT, RING_FULL, NOT_*, FRAGMENT, MALFORMED, PORT_FILTERED, NO_SCRATCH). */
+enum sf_counter {
+	SF_CTR_PACKETS = 0,	   /* packets the filter ran on */
+	SF_CTR_KEPT,		   /* sent to user space */
+	SF_CTR_KEPT_BYTES,	   /* bytes sent to user space (frame bytes, without records) */
+	SF_CTR_RING_FULL,	   /* lost: the ring buffer had no room */
+	SF_CTR_TRUNCATED,	   /* kept, but cut at the snap length */
+	SF_CTR_NOT_IP,		   /* neither IPv4 nor IPv6 */
+	SF_CTR_NOT_TCP,		   /* IP, but not TCP */
+	SF_CTR_NOT_HTTP,	   /* TCP, not in a tracked flow and not starting an HTTP message */
+	SF_CTR_FRAGMENT,	   /* IP fragments (not reassembled) */
+	SF_CTR_MALFORMED,	   /* headers too short or inconsistent */
+	SF_CTR_PORT_FILTERED,	   /* outside the --port set */
+	SF_CTR_FLOW_TRACK_FAILED,  /* an HTTP flow could not be added to the flow map */
+	SF_CTR_NO_SCRATCH,	   /* lost: no scratch slot for this CPU (the loader sizes it) */
+	SF_CTR_MAX,
+};
+
+/* One ring buffer record: this header, then cap_len bytes of the frame. */
+struct sf_record {
+	__u64 ts_ns;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 ifindex;	/* interface the packet was seen on */
+	__u32 wire_len; /* frame length in the kernel (skb->len) */
+	__u32 cap_len;	/* bytes that follow this header: min(wire_len, snaplen) */
+	__u8 pkt_type;	/* PACKET_HOST, PACKET_OUTGOING, ... (linux/if_packet.h) */
+	__u8 link;	/* enum sf_link */
+	__u16 reserved;
+};
+
+_Static_assert(sizeof(struct sf_record) == 24, "sf_record layout is shared with user space");
+_Static_assert(sizeof(struct sf_record) % 8 == 0, "frame bytes must follow an 8-byte boundary");
+
+#endif

@@ -1,0 +1,27 @@
+/* Live capture from the wire: the socket filter loaded once, attached to one AF_PACKET socket
+ * per watched interface, and the reader of its ring buffer, which hands each frame to wire.c. */
+#ifndef L7_CAPTURE_SOCKET_H
+#define L7_CAPTURE_SOCKET_H
+
+#include "cli.h"
+#include "stats.h"
+#include "wire.h"
+
+struct socket_capture;
+
+/* Loads, configures and attaches. Returns 0, or an exit status after logging why not. */
+int socket_capture_open(struct socket_capture **out, const struct config *cfg,
+			struct flow_table *ft, struct wire_stats *ws);
+
+/* Reads what the ring buffer holds, waiting up to timeout_ms for something to arrive. Returns
+ * records read or a negative errno (-EINTR when a signal came). */
+int socket_capture_poll(struct socket_capture *c, int timeout_ms);
+
+/* Names of the watched interfaces, comma separated, for the ready line. */
+const char *socket_capture_describe(const struct socket_capture *c);
+
+void socket_capture_stats_add(struct socket_capture *c, struct stats_builder *b);
+
+void socket_capture_close(struct socket_capture *c);
+
+#endif

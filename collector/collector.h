@@ -1,0 +1,45 @@
+/* The running collector: what the live loop (run.c) and the file reader (offline.c) share. */
+#ifndef L7_COLLECTOR_H
+#define L7_COLLECTOR_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "encode.h"
+#include "flow_table.h"
+#include "pipeline.h"
+#include "wire.h"
+
+struct socket_capture;
+
+struct collector {
+	const struct config *cfg;
+	struct pipeline *pipe;
+	struct flow_table *ft;
+	struct wire_stats wire;
+	struct socket_capture *sock; /* NULL when reading a file */
+	struct encode_opts enc;
+	char host[256];
+	uint64_t start_ns;
+	uint64_t last_tick_ns;
+	uint64_t last_stats_ns;
+	uint64_t last_packet_ns; /* --read: the clock is the capture's */
+};
+
+/* Set by signal handlers. */
+extern volatile sig_atomic_t collector_exiting;
+
+/* Timeouts and, in live mode, periodic stats; now is wall-clock or packet time. */
+void collector_tick(struct collector *c, uint64_t now);
+
+/* Sends a stats event with every counter. */
+void collector_emit_stats(struct collector *c, uint64_t now);
+
+/* --read FILE: returns an exit status. */
+int offline_read(struct collector *c, const char *path);
+
+/* The whole program after the command line: returns an exit status. */
+int run(const struct config *cfg);
+
+#endif

@@ -1,0 +1,372 @@
+#include "flow_table.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "community_id.h"
+#include "http_session.h"
+
+enum flow_state {
+	FLOW_UNDECIDED, /* no payload yet (the handshake started it) */
+	FLOW_HTTP,
+	FLOW_IGNORED, /* its first bytes were not HTTP: followed only to see it end */
+};
+
+struct flow {
+	struct l7_tuple key; /* canonical: the lower endpoint is the source */
+	struct flow *hnext;
+	struct flow *older, *newer; /* LRU list */
+	uint64_t last_ts;
+	const char *ifname;
+	uint8_t state;
+	uint8_t fins;              /* bit d: direction d delivered its FIN */
+	struct reasm_dir reasm[2]; /* direction 0: sent by the key's source */
+	struct http_session http;
+	char community_id[COMMUNITY_ID_LEN]; /* computed when first reported */
+};
+
+struct flow_table {
+	struct flow_cfg cfg;
+	struct reasm_cfg reasm_cfg;
+	struct flow_stats stats;
+	struct reasm_stats reasm_stats;
+	struct http_stats http_stats;
+	flow_emit_fn emit;
+	void *emit_ctx;
+	struct flow **buckets;
+	uint32_t mask;
+	struct flow *oldest, *newest;
+	uint8_t port_bits[65536 / 8];
+};
+
+/* What reassembly and the HTTP session call back with. */
+struct flow_call {
+	struct flow_table *ft;
+	struct flow *f;
+	int dir;
+};
+
+struct flow_table *flow_table_new(const struct flow_cfg *cfg, flow_emit_fn emit, void *ctx)
+{
+	struct flow_table *ft = calloc(1, sizeof(*ft));
+	uint32_t n = 1024;
+
+	if (!ft)
+		return NULL;
+	while (n < cfg->max_flows && n < (1u << 30))
+		n <<= 1;
+	ft->buckets = calloc(n, sizeof(*ft->buckets));
+	if (!ft->buckets) {
+		free(ft);
+		return NULL;
+	}
+	ft->mask = n - 1;
+	ft->cfg = *cfg;
+	ft->cfg.http.stats = &ft->http_stats;
+	ft->reasm_stats.buffered_max = cfg->max_buffered;
+	ft->reasm_cfg = (struct reasm_cfg){cfg->max_ooo_bytes, &ft->reasm_stats};
+	ft->emit = emit;
+	ft->emit_ctx = ctx;
+	for (uint32_t i = 0; i < cfg->n_ports; i++)
+		ft->port_bits[cfg->ports[i] / 8] |= (uint8_t)(1u << (cfg->ports[i] % 8));
+	return ft;
+}
+
+struct flow_table_counters flow_table_counters(const struct flow_table *ft)
+{
+	return (struct flow_table_counters){&ft->stats, &ft->reasm_stats, &ft->http_stats};
+}
+
+static bool port_declared(const struct flow_table *ft, uint16_t port)
+{
+	return ft->port_bits[port / 8] & (1u << (port % 8));
+}
+
+static uint32_t tuple_hash(const struct l7_tuple *t)
+{
+	uint64_t w[5], h = 0x9e3779b97f4a7c15ull;
+
+	memcpy(w, t, sizeof(w));
+	for (int i = 0; i < 5; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (uint32_t)h;
+}
+
+/* Orders the endpoints so both directions share a key; returns the packet's direction. */
+static int canonical(const struct l7_tuple *t, struct l7_tuple *key)
+{
+	int c = memcmp(t->saddr, t->daddr, sizeof(t->saddr));
+
+	if (c < 0 || (c == 0 && t->sport <= t->dport)) {
+		*key = *t;
+		return 0;
+	}
+	tuple_reverse(t, key);
+	return 1;
+}
+
+static struct flow **slot_of(struct flow_table *ft, const struct l7_tuple *key)
+{
+	struct flow **pp = &ft->buckets[tuple_hash(key) & ft->mask];
+
+	while (*pp && memcmp(&(*pp)->key, key, sizeof(*key)) != 0)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void lru_unlink(struct flow_table *ft, struct flow *f)
+{
+	if (f->older)
+		f->older->newer = f->newer;
+	else
+		ft->oldest = f->newer;
+	if (f->newer)
+		f->newer->older = f->older;
+	else
+		ft->newest = f->older;
+	f->older = f->newer = NULL;
+}
+
+static void lru_append(struct flow_table *ft, struct flow *f)
+{
+	f->older = ft->newest;
+	f->newer = NULL;
+	if (ft->newest)
+		ft->newest->newer = f;
+	else
+		ft->oldest = f;
+	ft->newest = f;
+}
+
+static void emit_http(void *ctx, const struct http_report *r)
+{
+	struct flow_call *fc = ctx;
+	struct flow *f = fc->f;
+	struct l7_event ev = {
+	        .dataset = L7_DATASET_HTTP,
+	        .ts_start = r->ts_start,
+	        .ts_end = r->ts_end,
+	        .client_bytes = r->req_bytes,
+	        .server_bytes = r->resp_bytes,
+	        .source = fc->ft->cfg.source,
+	        .interface = f->ifname,
+	        .truncated = r->truncated,
+	        .status = r->resp ? "ok" : "no_response",
+	        .http = {r->req, r->resp, r->req_bytes, r->req_body_bytes, r->resp_bytes,
+	                 r->resp_body_bytes},
+	};
+
+	/* Direction 0 is sent by the key's source: the client when it carries the requests. */
+	if (r->client_dir == 0)
+		ev.tuple = f->key;
+	else
+		tuple_reverse(&f->key, &ev.tuple);
+	if (!f->community_id[0])
+		community_id_v1(&f->key, 0, f->community_id);
+	ev.community_id = f->community_id;
+	fc->ft->emit(fc->ft->emit_ctx, &ev);
+}
+
+static struct http_session_env session_env(struct flow_call *fc)
+{
+	return (struct http_session_env){&fc->ft->cfg.http, emit_http, fc};
+}
+
+/* The first bytes of a connection decide whether it is followed as HTTP. */
+static void decide(struct flow_call *fc, const uint8_t *p, size_t n)
+{
+	struct flow *f = fc->f;
+
+	if (port_declared(fc->ft, f->key.sport) || port_declared(fc->ft, f->key.dport) ||
+	    http_is_request_start(p, n) || http_is_response_start(p, n)) {
+		f->state = FLOW_HTTP;
+		return;
+	}
+	f->state = FLOW_IGNORED;
+	fc->ft->stats.not_http++;
+}
+
+static void on_data(void *ctx, const uint8_t *p, size_t n, uint64_t ts)
+{
+	struct flow_call *fc = ctx;
+	struct http_session_env env = session_env(fc);
+
+	if (fc->f->state == FLOW_UNDECIDED)
+		decide(fc, p, n);
+	if (fc->f->state == FLOW_HTTP)
+		http_session_data(&fc->f->http, &env, fc->dir, p, n, ts);
+}
+
+static void on_gap(void *ctx, size_t n, uint64_t ts)
+{
+	struct flow_call *fc = ctx;
+	struct http_session_env env = session_env(fc);
+
+	if (fc->f->state == FLOW_HTTP)
+		http_session_gap(&fc->f->http, &env, fc->dir, n, ts);
+}
+
+static void on_fin(void *ctx, uint64_t ts)
+{
+	struct flow_call *fc = ctx;
+	struct http_session_env env = session_env(fc);
+
+	fc->f->fins |= (uint8_t)(1u << fc->dir);
+	if (fc->f->state == FLOW_HTTP)
+		http_session_fin(&fc->f->http, &env, fc->dir, ts);
+}
+
+static const struct reasm_ops reasm_ops = {on_data, on_gap, on_fin};
+
+/* Reports what the connection still holds and forgets it. closed: it really ended. */
+static void flow_end(struct flow_table *ft, struct flow *f, bool closed, uint64_t ts)
+{
+	struct flow_call fc = {ft, f, 0};
+	struct http_session_env env = session_env(&fc);
+
+	for (fc.dir = 0; fc.dir < 2; fc.dir++)
+		reasm_flush(&f->reasm[fc.dir], &ft->reasm_cfg, &reasm_ops, &fc, ts);
+	if (f->state == FLOW_HTTP)
+		http_session_close(&f->http, &env, closed, ts);
+	for (int d = 0; d < 2; d++)
+		reasm_free(&f->reasm[d], &ft->reasm_cfg);
+	*slot_of(ft, &f->key) = f->hnext;
+	lru_unlink(ft, f);
+	ft->stats.active--;
+	free(f);
+}
+
+static struct flow *flow_create(struct flow_table *ft, struct flow **slot,
+                                const struct l7_tuple *key, uint64_t ts)
+{
+	struct flow *f;
+
+	if (ft->stats.active >= ft->cfg.max_flows && ft->oldest) {
+		ft->stats.evicted++;
+		flow_end(ft, ft->oldest, false, ts);
+		slot = slot_of(ft, key); /* the eviction may have changed the chain */
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->key = *key;
+	reasm_init(&f->reasm[0]);
+	reasm_init(&f->reasm[1]);
+	http_session_init(&f->http);
+	*slot = f;
+	lru_append(ft, f);
+	ft->stats.active++;
+	ft->stats.created++;
+	return f;
+}
+
+/* Whether a packet of an unknown connection can start following it: a SYN (the start of the
+ * stream), bytes that start an HTTP message, or any bytes on a declared port. */
+static bool can_start(const struct flow_table *ft, const struct pkt *p)
+{
+	if (p->tcp_flags & PKT_TCP_RST)
+		return false;
+	if (p->tcp_flags & PKT_TCP_SYN)
+		return true;
+	if (p->payload_len == 0)
+		return false;
+	if (ft->cfg.n_ports)
+		return true; /* the port filter already matched */
+	return http_is_request_start(p->payload, p->payload_cap) ||
+	       http_is_response_start(p->payload, p->payload_cap);
+}
+
+void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, const char *ifname)
+{
+	struct l7_tuple key;
+	struct flow **slot;
+	struct flow *f;
+	int dir;
+
+	if (p->t.proto != IPPROTO_TCP) {
+		ft->stats.not_tcp++;
+		return;
+	}
+	if (ft->cfg.n_ports && !port_declared(ft, p->t.sport) && !port_declared(ft, p->t.dport)) {
+		ft->stats.port_filtered++;
+		return;
+	}
+	dir = canonical(&p->t, &key);
+	slot = slot_of(ft, &key);
+	f = *slot;
+	if (!f) {
+		if (!can_start(ft, p) || !(f = flow_create(ft, slot, &key, ts))) {
+			ft->stats.skipped++;
+			return;
+		}
+		f->ifname = ifname;
+	}
+	f->last_ts = ts;
+	lru_unlink(ft, f);
+	lru_append(ft, f);
+
+	struct flow_call fc = {ft, f, dir};
+
+	reasm_segment(&f->reasm[dir], &ft->reasm_cfg, &reasm_ops, &fc, p->seq, p->payload,
+	              p->payload_cap, p->payload_len, p->tcp_flags, ts);
+	if (p->tcp_flags & PKT_TCP_RST || f->fins == 3) {
+		ft->stats.closed++;
+		flow_end(ft, f, true, ts);
+	}
+}
+
+void flow_table_tick(struct flow_table *ft, uint64_t now)
+{
+	struct flow *f = ft->oldest, *next;
+
+	for (; f; f = next) {
+		struct flow_call fc = {ft, f, 0};
+		struct http_session_env env = session_env(&fc);
+
+		next = f->newer;
+		if (now > f->last_ts && now - f->last_ts > ft->cfg.idle_timeout_ns) {
+			ft->stats.expired++;
+			flow_end(ft, f, false, now);
+			continue;
+		}
+		for (fc.dir = 0; fc.dir < 2; fc.dir++) {
+			struct reasm_dir *d = &f->reasm[fc.dir];
+
+			if (d->ooo && now > d->ooo_since_ns &&
+			    now - d->ooo_since_ns > ft->cfg.hole_timeout_ns) {
+				ft->stats.hole_timeouts++;
+				reasm_flush(d, &ft->reasm_cfg, &reasm_ops, &fc, now);
+			}
+		}
+		if (f->state == FLOW_HTTP)
+			http_session_expire(&f->http, &env, now);
+	}
+}
+
+void flow_table_flush(struct flow_table *ft, uint64_t now)
+{
+	while (ft->oldest)
+		flow_end(ft, ft->oldest, false, now);
+}
+
+void flow_table_free(struct flow_table *ft)
+{
+	struct flow *f, *next;
+
+	if (!ft)
+		return;
+	/* No reports from here: call flow_table_flush() first to have them. */
+	for (f = ft->oldest; f; f = next) {
+		next = f->newer;
+		http_session_free(&f->http);
+		reasm_free(&f->reasm[0], &ft->reasm_cfg);
+		reasm_free(&f->reasm[1], &ft->reasm_cfg);
+		free(f);
+	}
+	free(ft->buckets);
+	free(ft);
+}

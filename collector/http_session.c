@@ -1,0 +1,325 @@
+#include "http_session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum req_method {
+	METHOD_OTHER,
+	METHOD_HEAD,    /* its response has no body whatever the headers say */
+	METHOD_CONNECT, /* a 2xx response turns the connection into a tunnel */
+};
+
+/* A message kept past its callback: a copy of its header block (parsed again when reported:
+ * cheaper in memory than keeping the parsed fields of every waiting request) and its counts. */
+struct http_part {
+	char *raw;
+	uint32_t raw_len;
+	bool raw_partial;
+	bool truncated;
+	uint64_t ts_start;
+	uint64_t ts_end;
+	uint64_t wire_bytes;
+	uint64_t body_bytes;
+};
+
+struct http_req {
+	struct http_req *next;
+	struct http_part part;
+	struct http_part *early; /* a response that ended before this request did */
+	uint8_t method;
+	bool complete;
+};
+
+/* The stream callbacks' context: which session, and which of its directions. */
+struct call {
+	struct http_session *s;
+	const struct http_session_env *env;
+	int dir;
+};
+
+static const struct http_stream_ops stream_ops;
+
+void http_session_init(struct http_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	http_stream_init(&s->dir[0], HTTP_KIND_UNKNOWN);
+	http_stream_init(&s->dir[1], HTTP_KIND_UNKNOWN);
+	s->client_dir = -1;
+}
+
+static void part_counts(struct http_part *p, const struct http_msg *m)
+{
+	p->truncated = m->truncated;
+	p->ts_start = m->ts_start;
+	p->ts_end = m->ts_end;
+	p->wire_bytes = m->wire_bytes;
+	p->body_bytes = m->body_bytes;
+}
+
+static bool part_save(struct http_part *p, const struct http_msg *m)
+{
+	p->raw = malloc(m->raw_len ? m->raw_len : 1);
+	if (!p->raw)
+		return false;
+	memcpy(p->raw, m->raw, m->raw_len);
+	p->raw_len = m->raw_len;
+	p->raw_partial = m->raw_partial;
+	part_counts(p, m);
+	return true;
+}
+
+static void part_free(struct http_part *p)
+{
+	if (p)
+		free(p->raw);
+}
+
+static void pop_oldest(struct http_session *s)
+{
+	struct http_req *r = s->oldest;
+
+	s->oldest = r->next;
+	if (!s->oldest)
+		s->newest = NULL;
+	s->n_pending--;
+	part_free(&r->part);
+	part_free(r->early);
+	free(r->early);
+	free(r);
+}
+
+/* Reports the oldest request, with its response if there is one (a live one with its head
+ * already parsed, or one that waited), and forgets it. */
+static void report_oldest(struct call *c, const struct http_head *resp_head,
+                          const struct http_part *resp)
+{
+	struct http_session *s = c->s;
+	struct http_stats *st = c->env->cfg->stats;
+	struct http_req *r = s->oldest;
+	struct http_head req_head, saved_head;
+	struct http_report rep;
+
+	if (!resp)
+		resp = r->early;
+	if (resp && !resp_head) {
+		if (http_parse_response(resp->raw, resp->raw_len, resp->raw_partial, &saved_head) <
+		    0)
+			resp = NULL;
+		else
+			resp_head = &saved_head;
+	}
+	if (http_parse_request(r->part.raw, r->part.raw_len, r->part.raw_partial, &req_head) < 0) {
+		st->parse_errors++; /* parsed once already; only memory corruption gets here */
+		pop_oldest(s);
+		return;
+	}
+	rep = (struct http_report){
+	        .client_dir = s->client_dir,
+	        .req = &req_head,
+	        .resp = resp ? resp_head : NULL,
+	        .ts_start = r->part.ts_start,
+	        .ts_end = r->part.ts_end,
+	        .req_bytes = r->part.wire_bytes,
+	        .req_body_bytes = r->part.body_bytes,
+	        .truncated = r->part.truncated,
+	};
+	if (resp) {
+		if (resp->ts_end > rep.ts_end)
+			rep.ts_end = resp->ts_end;
+		rep.resp_bytes = resp->wire_bytes;
+		rep.resp_body_bytes = resp->body_bytes;
+		rep.truncated |= resp->truncated;
+		st->exchanges++;
+	} else {
+		st->no_response++;
+	}
+	c->env->emit(c->env->ctx, &rep);
+	pop_oldest(s);
+}
+
+static void learn_direction(struct call *c, enum http_kind kind)
+{
+	struct http_session *s = c->s;
+
+	if (s->client_dir >= 0)
+		return;
+	s->client_dir = (int8_t)(kind == HTTP_KIND_REQUEST ? c->dir : !c->dir);
+	http_stream_set_kind(&s->dir[!c->dir],
+	                     kind == HTTP_KIND_REQUEST ? HTTP_KIND_RESPONSE : HTTP_KIND_REQUEST);
+}
+
+static void on_request_head(struct call *c, const struct http_msg *m)
+{
+	struct http_session *s = c->s;
+	struct http_req *r;
+
+	if (s->n_pending >= c->env->cfg->max_pending) {
+		c->env->cfg->stats->pending_overflow++;
+		report_oldest(c, NULL, NULL);
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r || !part_save(&r->part, m)) {
+		free(r);
+		c->env->cfg->stats->pending_overflow++;
+		return;
+	}
+	if (http_slice_eq(m->head.method, "head"))
+		r->method = METHOD_HEAD;
+	else if (http_slice_eq(m->head.method, "connect"))
+		r->method = METHOD_CONNECT;
+	if (s->newest)
+		s->newest->next = r;
+	else
+		s->oldest = r;
+	s->newest = r;
+	s->n_pending++;
+}
+
+static void on_request(struct call *c, const struct http_msg *m)
+{
+	struct http_session *s = c->s;
+	struct http_req *r = s->newest;
+
+	/* Requests end in the order they start, so the one ending is the newest. */
+	if (!r || r->complete)
+		return;
+	part_counts(&r->part, m);
+	r->complete = true;
+	if (r->early && r == s->oldest)
+		report_oldest(c, NULL, NULL);
+}
+
+static void on_response_head(struct call *c, struct http_msg *m)
+{
+	const struct http_req *r = c->s->oldest;
+	uint16_t status = m->head.status;
+
+	if (status < 200)
+		m->body = status == 101 ? HTTP_BODY_TUNNEL : HTTP_BODY_NONE;
+	else if (status == 204 || status == 304 || (r && r->method == METHOD_HEAD))
+		m->body = HTTP_BODY_NONE;
+	else if (r && r->method == METHOD_CONNECT && status < 300)
+		m->body = HTTP_BODY_TUNNEL;
+}
+
+static void on_response(struct call *c, const struct http_msg *m)
+{
+	struct http_session *s = c->s;
+	struct http_stats *st = c->env->cfg->stats;
+	struct http_req *r = s->oldest;
+	struct http_part live;
+
+	if (m->head.status < 200 && m->head.status != 101) {
+		st->informational++;
+		return;
+	}
+	if (!r) {
+		st->unpaired_responses++;
+		return;
+	}
+	if (!r->complete && http_stream_lost(&s->dir[s->client_dir])) {
+		/* The request lost bytes and its end was never found: its response marks it. */
+		struct call rc = {s, c->env, s->client_dir};
+
+		http_stream_finish_lost(&s->dir[s->client_dir], c->env->cfg, &stream_ops, &rc);
+	}
+	if (r->complete) {
+		part_counts(&live, m);
+		report_oldest(c, &m->head, &live);
+		return;
+	}
+	/* The server answered before the request ended (say, rejecting an upload it did not
+	 * read): keep the response until the request is complete. */
+	if (r->early) {
+		st->unpaired_responses++;
+		return;
+	}
+	r->early = calloc(1, sizeof(*r->early));
+	if (!r->early || !part_save(r->early, m)) {
+		free(r->early);
+		r->early = NULL;
+		st->unpaired_responses++;
+	}
+}
+
+static void on_head(void *ctx, struct http_msg *m)
+{
+	struct call *c = ctx;
+
+	learn_direction(c, m->kind);
+	if (m->kind == HTTP_KIND_REQUEST)
+		on_request_head(c, m);
+	else
+		on_response_head(c, m);
+}
+
+static void on_message(void *ctx, const struct http_msg *m)
+{
+	struct call *c = ctx;
+
+	if (m->kind == HTTP_KIND_REQUEST)
+		on_request(c, m);
+	else
+		on_response(c, m);
+}
+
+static const struct http_stream_ops stream_ops = {
+        .head = on_head,
+        .message = on_message,
+};
+
+void http_session_data(struct http_session *s, const struct http_session_env *env, int dir,
+                       const uint8_t *p, size_t n, uint64_t ts)
+{
+	struct call c = {s, env, dir};
+
+	http_stream_data(&s->dir[dir], env->cfg, &stream_ops, &c, p, n, ts);
+}
+
+void http_session_gap(struct http_session *s, const struct http_session_env *env, int dir, size_t n,
+                      uint64_t ts)
+{
+	struct call c = {s, env, dir};
+
+	http_stream_gap(&s->dir[dir], env->cfg, &stream_ops, &c, n, ts);
+}
+
+void http_session_fin(struct http_session *s, const struct http_session_env *env, int dir,
+                      uint64_t ts)
+{
+	struct call c = {s, env, dir};
+
+	http_stream_end(&s->dir[dir], env->cfg, &stream_ops, &c, true, ts);
+}
+
+void http_session_expire(struct http_session *s, const struct http_session_env *env, uint64_t now)
+{
+	struct call c = {s, env, s->client_dir};
+
+	while (s->oldest && s->oldest->complete && now > s->oldest->part.ts_end &&
+	       now - s->oldest->part.ts_end > env->cfg->response_timeout_ns)
+		report_oldest(&c, NULL, NULL);
+}
+
+void http_session_close(struct http_session *s, const struct http_session_env *env, bool closed,
+                        uint64_t ts)
+{
+	for (int d = 0; d < 2; d++) {
+		struct call c = {s, env, d};
+
+		http_stream_end(&s->dir[d], env->cfg, &stream_ops, &c, closed, ts);
+	}
+	while (s->oldest) {
+		struct call c = {s, env, s->client_dir};
+
+		report_oldest(&c, NULL, NULL);
+	}
+}
+
+void http_session_free(struct http_session *s)
+{
+	while (s->oldest)
+		pop_oldest(s);
+	http_stream_free(&s->dir[0]);
+	http_stream_free(&s->dir[1]);
+}

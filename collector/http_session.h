@@ -1,0 +1,58 @@
+/* One HTTP/1.x connection: a framer per direction, and the requests waiting for their responses.
+ * Pairs them in order (pipelining included), skips 1xx interim responses, lets a response that
+ * finishes before its request (a server answering early) wait for it, and reports each exchange,
+ * or a request that never got an answer, through the caller's emit function. */
+#ifndef L7_HTTP_SESSION_H
+#define L7_HTTP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http_stream.h"
+
+/* One exchange as the session reports it; the caller adds the connection's identity. */
+struct http_report {
+	int client_dir;			/* the direction (0 or 1) that carried the request */
+	const struct http_head *req;	/* never NULL */
+	const struct http_head *resp;	/* NULL: no response */
+	uint64_t ts_start;		/* first request byte */
+	uint64_t ts_end;		/* last response byte, or last request byte */
+	uint64_t req_bytes, req_body_bytes;
+	uint64_t resp_bytes, resp_body_bytes;
+	bool truncated;
+};
+
+struct http_session_env {
+	const struct http_cfg *cfg;
+	void (*emit)(void *ctx, const struct http_report *r);
+	void *ctx;
+};
+
+struct http_req; /* private: a request waiting for its response */
+
+struct http_session {
+	struct http_stream dir[2];
+	struct http_req *oldest; /* waiting requests, oldest first */
+	struct http_req *newest;
+	uint16_t n_pending;
+	int8_t client_dir; /* -1 until the first message says */
+};
+
+void http_session_init(struct http_session *s);
+
+void http_session_data(struct http_session *s, const struct http_session_env *env, int dir,
+		       const uint8_t *p, size_t n, uint64_t ts);
+void http_session_gap(struct http_session *s, const struct http_session_env *env, int dir,
+		      size_t n, uint64_t ts);
+/* One direction finished sending (FIN). */
+void http_session_fin(struct http_session *s, const struct http_session_env *env, int dir,
+		      uint64_t ts);
+/* Reports requests unanswered for longer than cfg->response_timeout_ns. */
+void http_session_expire(struct http_session *s, const struct http_session_env *env, uint64_t now);
+/* We stop watching: reports what is left (closed: the connection really ended) and frees. */
+void http_session_close(struct http_session *s, const struct http_session_env *env, bool closed,
+			uint64_t ts);
+/* Frees everything without reporting (teardown after the sinks are gone). */
+void http_session_free(struct http_session *s);
+
+#endif

@@ -1,0 +1,491 @@
+#include "pipeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sink.h"
+#include "units.h"
+
+#define BATCH_MAX            512
+#define DEFAULT_QUEUE_EVENTS 65536
+#define DEFAULT_QUEUE_BYTES  (64ull << 20)
+#define BACKOFF_MIN_NS       100000000ull  /* 100 ms */
+#define BACKOFF_MAX_NS       5000000000ull /* 5 s */
+
+/* One encoded event, shared by every sink that takes its format; the last sink to finish with
+ * it frees it. */
+struct out_rec {
+	atomic_uint refs;
+	uint32_t len;
+	char data[];
+};
+
+struct sink_counters {
+	uint64_t queued;
+	uint64_t written;
+	uint64_t written_bytes;
+	uint64_t dropped_full;     /* queue full (when_full=drop) */
+	uint64_t dropped_error;    /* the sink could not deliver */
+	uint64_t dropped_shutdown; /* still retrying when the shutdown deadline passed */
+	uint64_t retries;
+};
+
+struct slot {
+	struct sink sink;
+	char *stats_group;
+	pthread_t thread;
+	bool started;
+	/* Everything below is guarded by mu. */
+	pthread_mutex_t mu;
+	pthread_cond_t items; /* something queued, or closing */
+	pthread_cond_t space; /* something dequeued, or closing */
+	struct out_rec **ring;
+	uint32_t cap, head, count;
+	uint64_t bytes, max_bytes;
+	bool block;
+	bool closing, reopen;
+	bool finished;     /* the thread is done (guarded by the pipeline's done_mu) */
+	uint64_t deadline; /* CLOCK_MONOTONIC, once closing */
+	struct sink_counters c;
+	struct pipeline *p;
+};
+
+struct pipeline {
+	struct slot **slots;
+	size_t n;
+	struct encode_opts enc;
+	struct jw out[2]; /* encoding buffers, one per enum sink_format */
+	bool want[2];
+	uint64_t encode_errors;
+	pthread_mutex_t done_mu;
+	pthread_cond_t done_cv;
+	size_t n_done;
+};
+
+static void cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+}
+
+static void wait_until(pthread_cond_t *c, pthread_mutex_t *mu, uint64_t deadline)
+{
+	struct timespec ts = {(time_t)(deadline / 1000000000ull), (long)(deadline % 1000000000ull)};
+
+	pthread_cond_timedwait(c, mu, &ts);
+}
+
+struct pipeline *pipeline_new(const struct encode_opts *enc)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->enc = *enc;
+	jw_init(&p->out[SINK_FORMAT_JSON]);
+	jw_init(&p->out[SINK_FORMAT_TEXT]);
+	pthread_mutex_init(&p->done_mu, NULL);
+	cond_init_monotonic(&p->done_cv);
+	return p;
+}
+
+static void rec_release(struct out_rec *r)
+{
+	if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
+		free(r);
+}
+
+/* Splits "name:arg?k=v&k=v" in place. */
+static int split_spec(char *s, char **arg, struct sink_option *opts, size_t *n_opts)
+{
+	char *q = strchr(s, '?'), *colon;
+
+	*n_opts = 0;
+	if (q) {
+		*q++ = '\0';
+		for (char *kv = strtok(q, "&"); kv; kv = strtok(NULL, "&")) {
+			char *eq = strchr(kv, '=');
+
+			if (!eq || eq == kv || *n_opts == 16)
+				return -EINVAL;
+			*eq = '\0';
+			opts[(*n_opts)++] = (struct sink_option){kv, eq + 1};
+		}
+	}
+	colon = strchr(s, ':');
+	*arg = NULL;
+	if (colon) {
+		*colon = '\0';
+		*arg = colon + 1;
+	}
+	return 0;
+}
+
+/* Takes the options the pipeline handles out of opts; returns 0 or -EINVAL. */
+static int queue_options(struct slot *sl, struct sink_option *opts, size_t *n_opts)
+{
+	uint64_t events = DEFAULT_QUEUE_EVENTS;
+	size_t kept = 0;
+
+	sl->max_bytes = DEFAULT_QUEUE_BYTES;
+	for (size_t i = 0; i < *n_opts; i++) {
+		const char *k = opts[i].key, *v = opts[i].value;
+		int rc = 0;
+
+		if (strcmp(k, "queue") == 0)
+			rc = parse_uint(v, 1, 1u << 24, &events);
+		else if (strcmp(k, "queue_bytes") == 0)
+			rc = parse_size(v, &sl->max_bytes);
+		else if (strcmp(k, "when_full") == 0 && strcmp(v, "drop") == 0)
+			sl->block = false;
+		else if (strcmp(k, "when_full") == 0 && strcmp(v, "block") == 0)
+			sl->block = true;
+		else if (strcmp(k, "when_full") == 0)
+			rc = -EINVAL;
+		else
+			opts[kept++] = opts[i];
+		if (rc) {
+			LOG(LOG_ERROR,
+			    "sink '%s': bad value '%s' for %s (queue=EVENTS, queue_bytes=SIZE such "
+			    "as 64M, when_full=drop|block)",
+			    sl->sink.spec, v, k);
+			return -EINVAL;
+		}
+	}
+	*n_opts = kept;
+	sl->cap = (uint32_t)events;
+	return 0;
+}
+
+static void slot_free(struct slot *sl)
+{
+	while (sl->count) {
+		rec_release(sl->ring[sl->head]);
+		sl->head = (sl->head + 1) % sl->cap;
+		sl->count--;
+	}
+	free(sl->ring);
+	free(sl->sink.spec);
+	free(sl->stats_group);
+	pthread_mutex_destroy(&sl->mu);
+	pthread_cond_destroy(&sl->items);
+	pthread_cond_destroy(&sl->space);
+	free(sl);
+}
+
+/* "sink_<name>", with a number from the second sink of a kind on. */
+static char *stats_group(struct pipeline *p, const char *name)
+{
+	char buf[64];
+	int same = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		same += strcmp(p->slots[i]->sink.ops->name, name) == 0;
+	if (same)
+		snprintf(buf, sizeof(buf), "sink_%s_%d", name, same + 1);
+	else
+		snprintf(buf, sizeof(buf), "sink_%s", name);
+	return strdup(buf);
+}
+
+int pipeline_add_sink(struct pipeline *p, const char *spec, bool block_default)
+{
+	struct sink_option opts[16];
+	size_t n_opts;
+	char *copy = strdup(spec), *arg;
+	struct slot *sl = calloc(1, sizeof(*sl));
+	struct slot **grown;
+	int rc = -EINVAL;
+
+	if (!copy || !sl)
+		goto fail;
+	pthread_mutex_init(&sl->mu, NULL);
+	cond_init_monotonic(&sl->items);
+	cond_init_monotonic(&sl->space);
+	sl->p = p;
+	sl->block = block_default;
+	sl->sink.spec = strdup(spec);
+	if (split_spec(copy, &arg, opts, &n_opts) != 0) {
+		LOG(LOG_ERROR, "sink '%s': options go after '?' as key=value pairs joined by '&'",
+		    spec);
+		goto fail;
+	}
+	sl->sink.ops = sink_lookup(copy);
+	if (!sl->sink.ops) {
+		LOG(LOG_ERROR, "unknown sink '%s' in '%s': see --help for the sinks there are",
+		    copy, spec);
+		goto fail;
+	}
+	if (queue_options(sl, opts, &n_opts) != 0)
+		goto fail;
+	rc = sl->sink.ops->init(&sl->sink, arg, opts, n_opts);
+	if (rc != 0)
+		goto fail;
+	sl->ring = calloc(sl->cap, sizeof(*sl->ring));
+	sl->stats_group = stats_group(p, sl->sink.ops->name);
+	grown = realloc(p->slots, (p->n + 1) * sizeof(*p->slots));
+	if (!sl->ring || !sl->stats_group || !grown) {
+		if (grown)
+			p->slots = grown;
+		sl->sink.ops->close(&sl->sink);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	p->slots = grown;
+	p->slots[p->n++] = sl;
+	p->want[sl->sink.format] = true;
+	free(copy);
+	return 0;
+fail:
+	if (sl)
+		slot_free(sl);
+	free(copy);
+	return rc;
+}
+
+/* Hands a batch to the sink, retrying passing failures with exponential backoff until it works
+ * or the shutdown deadline passes. Called with sl->mu held; drops it while writing. */
+static void deliver(struct slot *sl, struct out_rec **batch, size_t n)
+{
+	struct sink_record recs[BATCH_MAX];
+	uint64_t backoff = BACKOFF_MIN_NS, bytes = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		recs[i] = (struct sink_record){batch[i]->data, batch[i]->len};
+		bytes += batch[i]->len;
+	}
+	for (;;) {
+		enum sink_result r;
+
+		if (sl->reopen && sl->sink.ops->reopen) {
+			sl->reopen = false;
+			pthread_mutex_unlock(&sl->mu);
+			sl->sink.ops->reopen(&sl->sink);
+			pthread_mutex_lock(&sl->mu);
+		}
+		pthread_mutex_unlock(&sl->mu);
+		r = sl->sink.ops->write(&sl->sink, recs, n);
+		pthread_mutex_lock(&sl->mu);
+		if (r == SINK_OK) {
+			sl->c.written += n;
+			sl->c.written_bytes += bytes;
+			return;
+		}
+		if (r == SINK_ERROR) {
+			sl->c.dropped_error += n;
+			return;
+		}
+		sl->c.retries++;
+		if (sl->closing && clock_ns(CLOCK_MONOTONIC) >= sl->deadline) {
+			sl->c.dropped_shutdown += n;
+			return;
+		}
+		wait_until(&sl->items, &sl->mu, clock_ns(CLOCK_MONOTONIC) + backoff);
+		backoff = backoff * 2 < BACKOFF_MAX_NS ? backoff * 2 : BACKOFF_MAX_NS;
+	}
+}
+
+static void *sink_thread(void *arg)
+{
+	struct slot *sl = arg;
+	struct out_rec *batch[BATCH_MAX];
+
+	pthread_mutex_lock(&sl->mu);
+	for (;;) {
+		size_t n = 0;
+
+		while (!sl->count && !sl->closing)
+			pthread_cond_wait(&sl->items, &sl->mu);
+		if (!sl->count)
+			break; /* closing, and everything delivered */
+		while (n < BATCH_MAX && sl->count) {
+			batch[n] = sl->ring[sl->head];
+			sl->bytes -= batch[n]->len;
+			sl->head = (sl->head + 1) % sl->cap;
+			sl->count--;
+			n++;
+		}
+		pthread_cond_broadcast(&sl->space);
+		deliver(sl, batch, n);
+		bool idle = !sl->count;
+
+		pthread_mutex_unlock(&sl->mu);
+		for (size_t i = 0; i < n; i++)
+			rec_release(batch[i]);
+		if (idle)
+			sl->sink.ops->flush(&sl->sink);
+		pthread_mutex_lock(&sl->mu);
+	}
+	pthread_mutex_unlock(&sl->mu);
+	sl->sink.ops->flush(&sl->sink);
+	sl->sink.ops->close(&sl->sink);
+	pthread_mutex_lock(&sl->p->done_mu);
+	sl->finished = true;
+	sl->p->n_done++;
+	pthread_cond_broadcast(&sl->p->done_cv);
+	pthread_mutex_unlock(&sl->p->done_mu);
+	return NULL;
+}
+
+int pipeline_start(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		int rc = pthread_create(&p->slots[i]->thread, NULL, sink_thread, p->slots[i]);
+
+		if (rc)
+			return -rc;
+		p->slots[i]->started = true;
+	}
+	return 0;
+}
+
+static void enqueue(struct slot *sl, struct out_rec *r)
+{
+	pthread_mutex_lock(&sl->mu);
+	while (sl->count == sl->cap || sl->bytes + r->len > sl->max_bytes) {
+		if (!sl->block || sl->closing) {
+			sl->c.dropped_full++;
+			pthread_mutex_unlock(&sl->mu);
+			return;
+		}
+		pthread_cond_wait(&sl->space, &sl->mu);
+	}
+	atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+	sl->ring[(sl->head + sl->count) % sl->cap] = r;
+	sl->count++;
+	sl->bytes += r->len;
+	sl->c.queued++;
+	pthread_cond_signal(&sl->items);
+	pthread_mutex_unlock(&sl->mu);
+}
+
+static struct out_rec *encode(struct pipeline *p, enum sink_format fmt, const struct l7_event *ev)
+{
+	struct jw *w = &p->out[fmt];
+	struct out_rec *r;
+	int rc;
+
+	jw_reset(w);
+	rc = fmt == SINK_FORMAT_JSON ? encode_json(w, ev, &p->enc) : encode_text(w, ev, &p->enc);
+	if (rc || w->len > UINT32_MAX || !(r = malloc(sizeof(*r) + w->len))) {
+		p->encode_errors++;
+		return NULL;
+	}
+	atomic_init(&r->refs, 1); /* the encoder's own reference, dropped after fan-out */
+	r->len = (uint32_t)w->len;
+	memcpy(r->data, w->buf, w->len);
+	return r;
+}
+
+void pipeline_submit(struct pipeline *p, const struct l7_event *ev)
+{
+	struct out_rec *recs[2] = {NULL, NULL};
+
+	for (int f = 0; f < 2; f++)
+		if (p->want[f])
+			recs[f] = encode(p, (enum sink_format)f, ev);
+	for (size_t i = 0; i < p->n; i++) {
+		struct out_rec *r = recs[p->slots[i]->sink.format];
+
+		if (r)
+			enqueue(p->slots[i], r);
+	}
+	for (int f = 0; f < 2; f++)
+		if (recs[f])
+			rec_release(recs[f]);
+}
+
+void pipeline_reopen(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		pthread_mutex_lock(&p->slots[i]->mu);
+		p->slots[i]->reopen = true;
+		pthread_mutex_unlock(&p->slots[i]->mu);
+	}
+}
+
+void pipeline_stats_add(struct pipeline *p, struct stats_builder *b)
+{
+	stats_add(b, "pipeline", "encode_errors", p->encode_errors);
+	for (size_t i = 0; i < p->n; i++) {
+		struct slot *sl = p->slots[i];
+		struct sink_counters c;
+		uint64_t depth;
+
+		pthread_mutex_lock(&sl->mu);
+		c = sl->c;
+		depth = sl->count;
+		pthread_mutex_unlock(&sl->mu);
+		stats_add(b, sl->stats_group, "queued", c.queued);
+		stats_add(b, sl->stats_group, "written", c.written);
+		stats_add(b, sl->stats_group, "written_bytes", c.written_bytes);
+		stats_add(b, sl->stats_group, "dropped_queue_full", c.dropped_full);
+		stats_add(b, sl->stats_group, "dropped_error", c.dropped_error);
+		stats_add(b, sl->stats_group, "dropped_shutdown", c.dropped_shutdown);
+		stats_add(b, sl->stats_group, "retries", c.retries);
+		stats_add(b, sl->stats_group, "queue_depth", depth);
+	}
+}
+
+uint64_t pipeline_close(struct pipeline *p, uint64_t timeout_ns)
+{
+	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + timeout_ns, lost = 0;
+	size_t started = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct slot *sl = p->slots[i];
+
+		started += sl->started;
+		pthread_mutex_lock(&sl->mu);
+		sl->closing = true;
+		sl->deadline = deadline;
+		pthread_cond_broadcast(&sl->items);
+		pthread_cond_broadcast(&sl->space);
+		pthread_mutex_unlock(&sl->mu);
+	}
+	/* A little past the deadline, so a sink that gives up right at it can still report. */
+	pthread_mutex_lock(&p->done_mu);
+	while (p->n_done < started && clock_ns(CLOCK_MONOTONIC) < deadline + 500000000ull)
+		wait_until(&p->done_cv, &p->done_mu, deadline + 500000000ull);
+	pthread_mutex_unlock(&p->done_mu);
+	for (size_t i = 0; i < p->n; i++) {
+		struct slot *sl = p->slots[i];
+		bool finished;
+
+		if (!sl->started) {
+			sl->sink.ops->close(&sl->sink);
+			slot_free(sl);
+			continue;
+		}
+		pthread_mutex_lock(&p->done_mu);
+		finished = sl->finished;
+		pthread_mutex_unlock(&p->done_mu);
+		pthread_mutex_lock(&sl->mu);
+		lost += sl->c.dropped_shutdown + sl->count;
+		pthread_mutex_unlock(&sl->mu);
+		if (!finished) {
+			/* Stuck in a write that never returns: leave it to process exit. */
+			LOG(LOG_ERROR, "sink '%s' did not finish within the shutdown timeout",
+			    sl->sink.spec);
+			continue;
+		}
+		pthread_join(sl->thread, NULL);
+		slot_free(sl);
+	}
+	if (p->n_done == started) {
+		free(p->slots);
+		jw_free(&p->out[0]);
+		jw_free(&p->out[1]);
+		free(p);
+	}
+	return lost;
+}

@@ -1,0 +1,324 @@
+"""Shared pieces of the integration tests: the collector binary under test, real servers (nginx),
+network namespaces, and the schema check every event goes through.
+
+Tests run as root against real programs. Everything a test starts (processes, namespaces, files)
+is registered with `cleanup` and torn down at exit, pass or fail. Nothing here sleeps to
+synchronise: `wait_for` polls for the condition that matters."""
+
+import atexit
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from jsonschema import Draft202012Validator, FormatChecker, RefResolver
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BINARY = os.environ.get("L7COLLECT", os.path.join(ROOT, "build", "l7collect"))
+SCHEMA_DIR = os.environ.get("L7_SCHEMA_DIR", os.path.join(ROOT, "schemas"))
+
+
+def require_root():
+    if os.geteuid() != 0:
+        print("skipped: this test needs root")
+        sys.exit(77)
+
+
+class Cleanup:
+    """Callbacks run in reverse order at exit, whatever happened."""
+
+    def __init__(self):
+        self._stack = []
+        atexit.register(self.run)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: sys.exit(1))
+
+    def add(self, fn, *args):
+        self._stack.append((fn, args))
+
+    def run(self):
+        while self._stack:
+            fn, args = self._stack.pop()
+            try:
+                fn(*args)
+            except Exception as e:  # keep cleaning up
+                print(f"cleanup: {fn.__name__}: {e}", file=sys.stderr)
+
+
+cleanup = Cleanup()
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def wait_for(cond, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def tmpdir(prefix="l7t-"):
+    d = tempfile.mkdtemp(prefix=prefix)
+    cleanup.add(shutil.rmtree, d, True)
+    return d
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+# ---- schemas ---------------------------------------------------------------------------------
+
+def _validator():
+    store = {}
+    for path in glob.glob(os.path.join(SCHEMA_DIR, "*.schema.json")):
+        with open(path) as f:
+            schema = json.load(f)
+        Draft202012Validator.check_schema(schema)
+        store[schema["$id"]] = schema
+    root = store["https://l7collect.dev/schemas/event.schema.json"]
+    return Draft202012Validator(root, resolver=RefResolver.from_schema(root, store=store),
+                                format_checker=FormatChecker())
+
+
+VALIDATOR = _validator()
+
+
+def validate(event):
+    errors = sorted(VALIDATOR.iter_errors(event), key=lambda e: list(e.path))
+    if errors:
+        details = "; ".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors[:5])
+        raise AssertionError(f"event does not match schemas/: {details}\n{json.dumps(event)}")
+
+
+def _self_test_validator():
+    """The schema check must be able to fail, or every test that relies on it proves nothing."""
+    bad = {"event": {"dataset": "http"}, "http": {}}
+    check(any(True for _ in VALIDATOR.iter_errors(bad)), "the validator accepted a bogus event")
+
+
+_self_test_validator()
+
+
+# ---- the collector ---------------------------------------------------------------------------
+
+class Collector:
+    """The real binary, with stdout (events) and stderr (logs) collected as they come."""
+
+    def __init__(self, *args, netns=None):
+        self.args = [BINARY, *args]
+        if netns:
+            self.args = ["ip", "netns", "exec", netns] + self.args
+        self.stdout_lines = []
+        self.stderr_lines = []
+        self.proc = None
+        self.rc = None
+
+    def _pump(self, stream, sink):
+        for line in iter(stream.readline, ""):
+            sink.append(line)
+
+    def start(self, wait_ready=True):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, errors="replace")
+        cleanup.add(self._kill)
+        self._threads = [threading.Thread(target=self._pump, args=(s, l), daemon=True)
+                         for s, l in ((self.proc.stdout, self.stdout_lines),
+                                      (self.proc.stderr, self.stderr_lines))]
+        for t in self._threads:
+            t.start()
+        if wait_ready:
+            wait_for(lambda: self.ready() or self.proc.poll() is not None, 30,
+                     "the collector's ready line")
+            check(self.ready(), "collector exited before ready:\n" + "".join(self.stderr_lines))
+        return self
+
+    def ready(self):
+        return any(l.startswith("l7collect: ready") for l in self.stderr_lines)
+
+    def _kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self, sig=signal.SIGINT, timeout=30):
+        self.proc.send_signal(sig)
+        self.rc = self.proc.wait(timeout=timeout)
+        for t in self._threads:
+            t.join(timeout=10)
+        return self.rc
+
+    def wait(self, timeout=60):
+        self.rc = self.proc.wait(timeout=timeout)
+        for t in self._threads:
+            t.join(timeout=10)
+        return self.rc
+
+    def events(self, dataset=None):
+        """Every NDJSON event written, each validated against schemas/."""
+        out = []
+        for line in self.stdout_lines:
+            check(line.endswith("\n"), f"partial line on stdout: {line!r}")
+            ev = json.loads(line)
+            validate(ev)
+            if dataset is None or ev["event"]["dataset"] == dataset:
+                out.append(ev)
+        return out
+
+    def stats(self):
+        """The counters of the last stats event (written at exit)."""
+        stats = self.events("stats")
+        check(stats, "no stats event was written")
+        return stats[-1]["l7"]["stats"]
+
+    def stderr(self):
+        return "".join(self.stderr_lines)
+
+
+def collector_exchange_check(col):
+    """What every clean run must show: exit 0, and nothing lost in the kernel or the pipeline."""
+    check(col.rc == 0, f"collector exit status {col.rc}:\n{col.stderr()}")
+    s = col.stats()
+    if "kernel" in s:
+        check(s["kernel"]["ring_full"] == 0, f"ring buffer overflowed: {s['kernel']}")
+    for group, counters in s.items():
+        if group.startswith("sink_"):
+            check(counters["dropped_queue_full"] == 0 and counters["dropped_error"] == 0,
+                  f"{group} dropped events: {counters}")
+    return s
+
+
+# ---- servers and namespaces ------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(host, port, netns=None, timeout=20):
+    def up():
+        if netns:
+            return subprocess.run(["ip", "netns", "exec", netns, "bash", "-c",
+                                   f"exec 3<>/dev/tcp/{host}/{port}"],
+                                  capture_output=True).returncode == 0
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return True
+        except OSError:
+            return False
+    wait_for(up, timeout, f"a server on {host} port {port}")
+
+
+NGINX_CONF = """
+user root;
+worker_processes 1;
+daemon on;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    keepalive_requests 1000;
+    large_client_header_buffers 4 16k;
+    client_max_body_size 10m;
+    gzip on;
+    gzip_types text/plain;
+    gzip_min_length 0;
+    server {{
+        {listen}
+        root {dir}/html;
+        location = /post {{ return 201 "created\\n"; }}
+        location /long {{ return 200 "long\\n"; }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """A real nginx with its own prefix, config and logs; /index.html (200), /big.txt (gzip:
+    chunked when the client accepts gzip), /post (201, any method), /long* (200)."""
+
+    def __init__(self, listens, netns=None):
+        self.dir = tmpdir("l7t-nginx-")
+        self.netns = netns
+        self.listens = listens
+        os.makedirs(os.path.join(self.dir, "html"))
+        with open(os.path.join(self.dir, "html", "index.html"), "w") as f:
+            f.write("<html><body>hello from nginx</body></html>\n")
+        with open(os.path.join(self.dir, "html", "big.txt"), "w") as f:
+            f.write("".join(f"line {i} of a text that compresses\n" for i in range(4000)))
+        listen = "\n        ".join(f"listen {l};" for l in listens)
+        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
+            f.write(NGINX_CONF.format(dir=self.dir, listen=listen))
+
+    def _cmd(self, *args):
+        cmd = ["nginx", "-c", os.path.join(self.dir, "nginx.conf"), "-p", self.dir, *args]
+        return ["ip", "netns", "exec", self.netns] + cmd if self.netns else cmd
+
+    def start(self):
+        run(self._cmd())
+        cleanup.add(self.stop)
+        host, port = self.listens[0].rsplit(":", 1)
+        wait_listening(host.strip("[]"), int(port), self.netns)
+        return self
+
+    def stop(self):
+        pidfile = os.path.join(self.dir, "nginx.pid")
+        if os.path.exists(pidfile):
+            with open(pidfile) as f:
+                pid = int(f.read())
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 10, "nginx to stop")
+
+    def access_log_lines(self):
+        with open(os.path.join(self.dir, "access.log")) as f:
+            return f.readlines()
+
+
+class Netns:
+    """A network namespace joined to this one by a veth pair: host side here, peer inside."""
+
+    def __init__(self, name, host_ip, peer_ip, mtu=1500, prefix=24):
+        self.name = name
+        self.host_if = f"{name}-h"[:15]
+        self.peer_if = f"{name}-n"[:15]
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        run(["ip", "netns", "add", name])
+        cleanup.add(subprocess.run, ["ip", "netns", "del", name])
+        run(["ip", "link", "add", self.host_if, "mtu", str(mtu), "type", "veth", "peer", "name",
+             self.peer_if, "mtu", str(mtu), "netns", name])
+        cleanup.add(subprocess.run, ["ip", "link", "del", self.host_if])
+        run(["ip", "addr", "add", f"{host_ip}/{prefix}", "dev", self.host_if])
+        run(["ip", "link", "set", self.host_if, "up"])
+        self.exec(["ip", "addr", "add", f"{peer_ip}/{prefix}", "dev", self.peer_if])
+        self.exec(["ip", "link", "set", self.peer_if, "up"])
+        self.exec(["ip", "link", "set", "lo", "up"])
+
+    def exec(self, cmd):
+        return run(["ip", "netns", "exec", self.name, *cmd])
+
+
+def curl(*args):
+    """Runs curl; returns the transfer details of each URL (curl's %{json})."""
+    out = run(["curl", "-s", "-o", "/dev/null", "-w", "%{json}\\n", *args]).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
