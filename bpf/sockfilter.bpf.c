@@ -257,36 +257,40 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link)
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
 	__u32 len = skb->len;
-	/* 64-bit and pinned by barrier_var: a 32-bit length gets zero-extended into a second
-	 * register, the bounds checks land on one copy and the helper call uses the other, and the
-	 * verifier rejects the call as possibly zero-sized. */
-	__u64 cap = len < snaplen ? len : snaplen;
+	/* The helpers need a length the verifier can prove is in [1, SF_FRAME_MAX]. Bound n =
+	 * length - 1 with one check and pass n + 1: written as "cap < 1 || cap > MAX", clang
+	 * folds both tests into one compare on a copy of cap - 1, which verifiers before Linux 6.8
+	 * cannot relate back to cap, and they reject the call as possibly zero-sized. barrier_var
+	 * keeps the 64-bit n in one register from the check to the call. */
+	__u64 n = (__u64)(len < snaplen ? len : snaplen) - 1;
 
 	if (!s) {
 		count(SF_CTR_NO_SCRATCH, 1);
 		return;
 	}
-	barrier_var(cap);
-	if (cap < 1 || cap > SF_FRAME_MAX)
+	if (n >= SF_FRAME_MAX) {
+		count(SF_CTR_MALFORMED, 1); /* an empty skb */
 		return;
-	if (bpf_skb_load_bytes(skb, 0, s->frame, cap) < 0) {
+	}
+	barrier_var(n);
+	if (bpf_skb_load_bytes(skb, 0, s->frame, n + 1) < 0) {
 		count(SF_CTR_MALFORMED, 1);
 		return;
 	}
 	s->rec.ts_ns = bpf_ktime_get_ns();
 	s->rec.ifindex = skb->ifindex;
 	s->rec.wire_len = len;
-	s->rec.cap_len = cap;
+	s->rec.cap_len = n + 1;
 	s->rec.pkt_type = skb->pkt_type;
 	s->rec.link = link;
 	s->rec.reserved = 0;
-	if (bpf_ringbuf_output(&packets, s, sizeof(s->rec) + cap, 0) < 0) {
+	if (bpf_ringbuf_output(&packets, s, sizeof(s->rec) + n + 1, 0) < 0) {
 		count(SF_CTR_RING_FULL, 1);
 		return;
 	}
 	count(SF_CTR_KEPT, 1);
-	count(SF_CTR_KEPT_BYTES, cap);
-	if (cap < len)
+	count(SF_CTR_KEPT_BYTES, n + 1);
+	if (n + 1 < len)
 		count(SF_CTR_TRUNCATED, 1);
 }
 

@@ -129,6 +129,28 @@ static bool is_ows(char c)
 	return c == ' ' || c == '\t';
 }
 
+static bool is_framing(struct http_slice name)
+{
+	return http_slice_eq(name, "content-length") || http_slice_eq(name, "transfer-encoding");
+}
+
+/* Past HTTP_MAX_HEADERS a framing field takes the place of the last other field kept: the framer
+ * must see every one of them, or a Content-Length hidden behind 64 fields would go unnoticed and
+ * its body be read as the next message. False when every kept field is a framing field. */
+static bool make_room(struct http_head *h)
+{
+	uint16_t i = h->n_headers;
+
+	while (i > 0 && is_framing(h->headers[i - 1].name))
+		i--;
+	if (i == 0)
+		return false;
+	memmove(&h->headers[i - 1], &h->headers[i],
+	        (size_t)(h->n_headers - i) * sizeof(h->headers[0]));
+	h->n_headers--;
+	return true;
+}
+
 /* name ":" OWS value OWS. Whitespace before the colon is an error (RFC 9112 5.1: it has been used
  * for request smuggling). */
 static int parse_header_line(struct http_slice l, struct http_head *h)
@@ -147,7 +169,10 @@ static int parse_header_line(struct http_slice l, struct http_head *h)
 		return HTTP_PARSE_ERROR;
 	if (h->n_headers == HTTP_MAX_HEADERS) {
 		h->headers_dropped = true;
-		return 0;
+		if (!is_framing((struct http_slice){l.p, n}))
+			return 0;
+		if (!make_room(h))
+			return HTTP_PARSE_ERROR; /* 64 framing fields: not a message to trust */
 	}
 	h->headers[h->n_headers++] = (struct http_header){
 	        .name = {l.p, n},

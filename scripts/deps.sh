@@ -9,6 +9,8 @@ packages=(
 	libcurl4-openssl-dev libclang-rt-14-dev
 	# tests: real servers, clients and captures
 	nginx curl tcpdump tshark wrk iproute2 python3 python3-jsonschema util-linux
+	# tests: other kernels under qemu (../shared/tools/vmtest)
+	qemu-system-x86 busybox-static cpio kmod zstd xz-utils
 )
 
 missing=()

@@ -635,6 +635,13 @@ static void test_global_limit(void)
 	reasm_free(&b.d, &b.cfg);
 	CHECK_EQ_U64(a.st.buffered_bytes, 6);
 	h_done(&b);
+
+	/* The limit lowered below what is held: even a copy of buffered bytes gives up a hole. */
+	a.st.buffered_max = 2;
+	h_str(&a, 10, "123456", 0);
+	CHECK_STR(h_out(&a), "[gap 9]123456");
+	CHECK_EQ_U64(a.st.ooo_overflows, 2);
+	CHECK_EQ_U64(a.st.retransmitted, 6);
 	h_done(&a);
 }
 
