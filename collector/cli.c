@@ -187,8 +187,9 @@ static int option(int c, const char *arg, struct config *cfg)
 		cfg->max_flows = (uint32_t)v;
 		return -1;
 	case OPT_MAX_HEADER:
-		if (parse_size(arg, &v) || v < 256 || v > (1u << 24))
-			return bad("--max-header-bytes", arg, "bytes, 256 to 16M");
+		/* http_stream.c stops scanning a header block at 1 MiB: no longer limit here. */
+		if (parse_size(arg, &v) || v < 256 || v > (1u << 20))
+			return bad("--max-header-bytes", arg, "bytes, 256 to 1M");
 		cfg->max_header_bytes = (uint32_t)v;
 		return -1;
 	case OPT_RINGBUF:

@@ -298,6 +298,14 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, 
 	dir = canonical(&p->t, &key);
 	slot = slot_of(ft, &key);
 	f = *slot;
+	if (f && (p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN &&
+	    f->reasm[dir].state != REASM_UNSYNCED && p->seq + 1 != f->reasm[dir].next_seq) {
+		/* A new connection on the same addresses and ports: the old one ended unseen. */
+		ft->stats.closed++;
+		flow_end(ft, f, true, ts);
+		slot = slot_of(ft, &key);
+		f = NULL;
+	}
 	if (!f) {
 		if (!can_start(ft, p) || !(f = flow_create(ft, slot, &key, ts))) {
 			ft->stats.skipped++;
@@ -336,8 +344,12 @@ void flow_table_tick(struct flow_table *ft, uint64_t now)
 		for (fc.dir = 0; fc.dir < 2; fc.dir++) {
 			struct reasm_dir *d = &f->reasm[fc.dir];
 
-			if (d->ooo && now > d->ooo_since_ns &&
-			    now - d->ooo_since_ns > ft->cfg.hole_timeout_ns) {
+			/* Bytes buffered behind a hole wait from their arrival; a FIN behind a
+			 * hole with nothing buffered waits until the connection goes quiet. */
+			uint64_t since = d->ooo ? d->ooo_since_ns : f->last_ts;
+
+			if ((d->ooo || d->fin_seen) && now > since &&
+			    now - since > ft->cfg.hole_timeout_ns) {
 				ft->stats.hole_timeouts++;
 				reasm_flush(d, &ft->reasm_cfg, &reasm_ops, &fc, now);
 			}

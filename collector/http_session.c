@@ -202,26 +202,30 @@ static void on_response_head(struct call *c, struct http_msg *m)
 		m->body = HTTP_BODY_TUNNEL;
 }
 
-static void on_response(struct call *c, const struct http_msg *m)
+/* Pairs a response that is not interim (101 included) with the oldest request. */
+static void pair_response(struct call *c, const struct http_msg *m)
 {
 	struct http_session *s = c->s;
 	struct http_stats *st = c->env->cfg->stats;
 	struct http_req *r = s->oldest;
 	struct http_part live;
 
-	if (m->head.status < 200 && m->head.status != 101) {
-		st->informational++;
-		return;
-	}
 	if (!r) {
 		st->unpaired_responses++;
 		return;
 	}
 	if (!r->complete && http_stream_lost(&s->dir[s->client_dir])) {
-		/* The request lost bytes and its end was never found: its response marks it. */
+		/* The request lost bytes and its end was never found: its response marks it. If
+		 * that response came early, finishing the request reports (and frees) it with
+		 * that one, and this response has no request left. */
 		struct call rc = {s, c->env, s->client_dir};
+		bool answered = r->early != NULL;
 
 		http_stream_finish_lost(&s->dir[s->client_dir], c->env->cfg, &stream_ops, &rc);
+		if (answered) {
+			st->unpaired_responses++;
+			return;
+		}
 	}
 	if (r->complete) {
 		part_counts(&live, m);
@@ -242,11 +246,42 @@ static void on_response(struct call *c, const struct http_msg *m)
 	}
 }
 
+static void on_response(struct call *c, const struct http_msg *m)
+{
+	struct http_session *s = c->s;
+
+	if (m->head.status < 200 && m->head.status != 101) {
+		c->env->cfg->stats->informational++;
+		return;
+	}
+	pair_response(c, m);
+	if (m->body == HTTP_BODY_TUNNEL) {
+		/* The connection carries something else both ways now: the client's bytes are
+		 * no more requests than the server's are responses. */
+		struct call rc = {s, c->env, s->client_dir};
+
+		http_stream_end(&s->dir[s->client_dir], c->env->cfg, &stream_ops, &rc, true,
+		                m->ts_end);
+	}
+}
+
+/* Both directions can take the same kind before either message is complete (each decides from
+ * its own first bytes): once the client is known, a request from the server or a response from
+ * the client is not part of the conversation. */
+static bool wrong_way(const struct call *c, enum http_kind kind)
+{
+	return (kind == HTTP_KIND_REQUEST) != (c->dir == c->s->client_dir);
+}
+
 static void on_head(void *ctx, struct http_msg *m)
 {
 	struct call *c = ctx;
 
 	learn_direction(c, m->kind);
+	if (wrong_way(c, m->kind)) {
+		c->env->cfg->stats->parse_errors++;
+		return;
+	}
 	if (m->kind == HTTP_KIND_REQUEST)
 		on_request_head(c, m);
 	else
@@ -257,6 +292,8 @@ static void on_message(void *ctx, const struct http_msg *m)
 {
 	struct call *c = ctx;
 
+	if (wrong_way(c, m->kind))
+		return;
 	if (m->kind == HTTP_KIND_REQUEST)
 		on_request(c, m);
 	else

@@ -22,6 +22,7 @@ enum hs_state {
 #define LINE_MAX_LEN  8192      /* chunk-size and trailer lines */
 #define SKIP_MAX_LEN  (1 << 20) /* a header block this long is not HTTP */
 #define START_MAX_LEN 32        /* longest method we accept, with its space */
+#define START_PEEK    8         /* bytes that tell whether a message starts (http_is_*_start) */
 
 /* The arguments every step needs, bundled to keep signatures short. */
 struct feed {
@@ -176,6 +177,7 @@ static void parse_error(struct feed *f)
 	struct http_stream *s = f->s;
 
 	f->cfg->stats->parse_errors++;
+	s->line_n = 0; /* resync keeps line_len: whether the error came inside a line */
 	if (s->head_done) {
 		s->truncated = true;
 		s->state = HS_RESYNC;
@@ -183,6 +185,9 @@ static void parse_error(struct feed *f)
 		end_message(s, HS_RESYNC);
 	}
 }
+
+/* skip_length after a bad Content-Length past the header limit: parse_length() never gives it. */
+#define SKIP_LENGTH_BAD UINT64_MAX
 
 static bool parse_length(struct http_slice v, uint64_t *out)
 {
@@ -259,7 +264,10 @@ static int framing(const struct http_stream *s, const struct http_head *h, enum 
 				return -1;
 		}
 	}
-	if (!have_len && s->skip_length_set) {
+	if (s->skip_length_set) {
+		/* The fields past the limit must agree with the ones kept. */
+		if (s->skip_length == SKIP_LENGTH_BAD || (have_len && *len != s->skip_length))
+			return -1;
 		have_len = true;
 		*len = s->skip_length;
 	}
@@ -324,12 +332,18 @@ static int check_start(struct http_stream *s)
 
 	switch (s->kind) {
 	case HTTP_KIND_UNKNOWN:
+		/* Decided by the first START_PEEK bytes alone, whatever else has arrived; a line
+		 * shorter than that is no start line. */
+		if (memchr(b, '\n', n < START_PEEK ? n : START_PEEK))
+			return -1;
+		if (n < START_PEEK)
+			return 0;
 		if (http_is_response_start(b, n))
 			s->kind = HTTP_KIND_RESPONSE;
 		else if (http_is_request_start(b, n))
 			s->kind = HTTP_KIND_REQUEST;
 		else
-			return n < 8 && !memchr(b, '\n', n) ? 0 : -1;
+			return -1;
 		return 1;
 	case HTTP_KIND_RESPONSE:
 		return memcmp(b, "HTTP/1.", n < 7 ? n : 7) != 0 ? -1 : n >= 7;
@@ -434,9 +448,13 @@ static size_t on_headers(struct feed *f, const uint8_t *p, size_t n)
 	s->hdr_len += (uint32_t)take;
 	ok = before < START_MAX_LEN ? check_start(s) : 1;
 	if (ok < 0) {
-		/* Give this piece back: the resync scan may find a message start inside it. */
+		/* Give this piece back: the resync scan may find a message start inside it, though
+		 * not on this line, which does not start one. The bytes kept before the piece are
+		 * discarded with the rest of the line, as if it had come in one piece. */
 		s->hdr_len = before;
+		f->cfg->stats->discarded_bytes += before;
 		parse_error(f);
+		s->line_len = 1;
 		return 0;
 	}
 	end = find_end(s);
@@ -471,9 +489,16 @@ static void note_skipped_line(struct http_stream *s)
 		value.p++;
 		value.n--;
 	}
-	if (http_slice_eq(name, "content-length") && s->line_len == s->line_n)
-		s->skip_length_set = merge_length(value, &s->skip_length_set, &s->skip_length);
-	else if (http_slice_eq(name, "transfer-encoding") && s->line_len == s->line_n)
+	while (value.n && (value.p[value.n - 1] == ' ' || value.p[value.n - 1] == '\t'))
+		value.n--;
+	if (http_slice_eq(name, "content-length") && s->line_len == s->line_n) {
+		/* A bad or conflicting value stays bad: framing() rejects the message, as it
+		 * would had the field been kept. */
+		if (!merge_length(value, &s->skip_length_set, &s->skip_length)) {
+			s->skip_length_set = true;
+			s->skip_length = SKIP_LENGTH_BAD;
+		}
+	} else if (http_slice_eq(name, "transfer-encoding") && s->line_len == s->line_n)
 		s->skip_chunked = ends_chunked(value);
 }
 
@@ -482,6 +507,14 @@ static size_t on_headers_skip(struct feed *f, const uint8_t *p, size_t n)
 	struct http_stream *s = f->s;
 	size_t i = 0;
 
+	/* Give up on a block that has not ended within SKIP_MAX_LEN bytes: at that byte, however
+	 * the block arrives. */
+	if (s->header_bytes >= SKIP_MAX_LEN) {
+		parse_error(f);
+		return 0;
+	}
+	if (n > SKIP_MAX_LEN - s->header_bytes)
+		n = (size_t)(SKIP_MAX_LEN - s->header_bytes);
 	while (i < n) {
 		bool done;
 
@@ -489,6 +522,7 @@ static size_t on_headers_skip(struct feed *f, const uint8_t *p, size_t n)
 		if (!done)
 			break;
 		if (line_empty(s)) {
+			line_reset(s);
 			s->header_bytes += i;
 			account(f, i);
 			head_complete(f);
@@ -499,8 +533,6 @@ static size_t on_headers_skip(struct feed *f, const uint8_t *p, size_t n)
 	}
 	s->header_bytes += i;
 	account(f, i);
-	if (s->header_bytes > SKIP_MAX_LEN)
-		parse_error(f);
 	return i;
 }
 
@@ -556,8 +588,11 @@ static bool parse_chunk_size(struct http_slice l, uint64_t *size)
 static size_t on_chunk_line(struct feed *f, const uint8_t *p, size_t n)
 {
 	struct http_stream *s = f->s;
+	/* Read no further than the byte that makes a line too long, so that the error comes at
+	 * that byte however the line arrives. */
+	size_t room = LINE_MAX_LEN + 1 - s->line_len;
 	bool done;
-	size_t used = read_line(s, p, n, &done);
+	size_t used = read_line(s, p, n < room ? n : room, &done);
 	uint64_t size;
 
 	account(f, used);
@@ -617,36 +652,120 @@ static bool starts_message(const struct http_stream *s, const uint8_t *p, size_t
 	}
 }
 
-/* Messages start at the beginning of a line; anything before the next one is discarded (and
- * belongs to the lost message, if one is open). */
+/* Bytes skipped while looking for a message start: they belong to the lost message, if one is
+ * open. */
+static void discard(struct feed *f, size_t n)
+{
+	f->cfg->stats->discarded_bytes += n;
+	if (f->s->in_message)
+		account(f, n);
+}
+
+/* The bytes held at a line start did not begin a message: the rest of their line goes too. */
+static void drop_held(struct feed *f)
+{
+	struct http_stream *s = f->s;
+
+	discard(f, s->line_n);
+	s->line_len = s->line_n;
+	s->line_n = 0;
+}
+
+/* A message starts here: the lost one, if any, ends. */
+static void resynced(struct feed *f)
+{
+	f->cfg->stats->resyncs++;
+	if (f->s->in_message)
+		complete(f, HS_IDLE);
+	f->s->state = HS_IDLE;
+}
+
+/* Whether a message starts at a line start, from its first START_PEEK bytes: 1 yes, -1 no, 0 too
+ * few bytes to tell (and no LF among them). A line shorter than that starts nothing, whatever
+ * follows it. */
+static int line_starts_message(const struct http_stream *s, const uint8_t *p, size_t n)
+{
+	size_t k = n < START_PEEK ? n : START_PEEK;
+
+	if (memchr(p, '\n', k))
+		return -1;
+	if (k < START_PEEK)
+		return 0;
+	return starts_message(s, p, k) ? 1 : -1;
+}
+
+/* The line start held from earlier pieces, completed with p's first bytes: 1 if a message starts
+ * there (it has been fed on), 0 if p ran out before that could be told (p is held too), -1 if
+ * not. */
+static int resolve_held(struct feed *f, const uint8_t *p, size_t n)
+{
+	struct http_stream *s = f->s;
+	uint8_t start[START_PEEK];
+	size_t k = s->line_n, more = n < START_PEEK - k ? n : START_PEEK - k;
+	int yes;
+
+	memcpy(start, s->line, k);
+	memcpy(start + k, p, more);
+	yes = line_starts_message(s, start, k + more);
+	if (yes > 0) {
+		line_reset(s);
+		resynced(f);
+		http_stream_data(s, f->cfg, f->ops, f->ctx, start, k, f->ts);
+	} else if (yes == 0) {
+		memcpy(s->line + k, p, n);
+		s->line_n = (uint8_t)(k + n);
+		s->line_len = s->line_n;
+	} else {
+		drop_held(f);
+	}
+	return yes;
+}
+
+/* Messages start at the beginning of a line; anything before the next one is discarded. Here
+ * line_len is nonzero inside a line, and a line start too short to tell whether a message begins
+ * there is held in s->line (line_n bytes) for the next piece: where pieces end must not decide
+ * what is found. */
 static size_t on_resync(struct feed *f, const uint8_t *p, size_t n)
 {
 	struct http_stream *s = f->s;
 	size_t i = 0;
 
+	if (s->line_n) {
+		int held = resolve_held(f, p, n);
+
+		if (held >= 0)
+			return held ? 0 : n;
+	}
 	for (;;) {
 		const uint8_t *nl;
 
-		if (starts_message(s, p + i, n - i))
-			break;
+		if (s->line_len == 0) {
+			int yes = line_starts_message(s, p + i, n - i);
+
+			if (yes > 0)
+				break;
+			if (yes == 0) {
+				discard(f, i);
+				memcpy(s->line, p + i, n - i);
+				s->line_n = (uint8_t)(n - i);
+				s->line_len = s->line_n;
+				return n;
+			}
+		}
 		nl = memchr(p + i, '\n', n - i);
 		if (!nl) {
+			s->line_len = 1;
 			i = n;
 			break;
 		}
 		i = (size_t)(nl - p) + 1;
+		s->line_len = 0;
 		if (i == n)
 			break;
 	}
-	f->cfg->stats->discarded_bytes += i;
-	if (s->in_message)
-		account(f, i);
-	if (i < n) {
-		f->cfg->stats->resyncs++;
-		if (s->in_message)
-			complete(f, HS_IDLE);
-		s->state = HS_IDLE;
-	}
+	discard(f, i);
+	if (i < n)
+		resynced(f);
 	return i;
 }
 
@@ -768,12 +887,17 @@ void http_stream_gap(struct http_stream *s, const struct http_cfg *cfg,
 		s->state = HS_RESYNC;
 		break;
 	case HS_RESYNC:
+		if (s->line_n)
+			drop_held(&f);
 		if (s->in_message)
 			account(&f, n);
 		break;
 	default:
 		break;
 	}
+	/* What follows the lost bytes may start a line: resync looks there first. */
+	if (s->state == HS_RESYNC)
+		line_reset(s);
 }
 
 void http_stream_end(struct http_stream *s, const struct http_cfg *cfg,
@@ -799,6 +923,8 @@ void http_stream_end(struct http_stream *s, const struct http_cfg *cfg,
 		complete(&f, HS_ENDED);
 		break;
 	case HS_RESYNC:
+		if (s->line_n)
+			drop_held(&f);
 		if (http_stream_lost(s))
 			complete(&f, HS_ENDED);
 		break;

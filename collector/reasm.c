@@ -3,7 +3,8 @@
  * Invariants between calls, for a SYNCED direction:
  * - every buffered segment starts strictly after next_seq, and the list is sorted and
  *   non-overlapping, so the first segment bounds the oldest hole;
- * - ooo_bytes is the sum of the captured bytes held, and is included in stats->buffered_bytes;
+ * - ooo_bytes is the memory held (seg_cost of each buffered segment), and is included in
+ *   stats->buffered_bytes;
  * - with fin_seen, next_seq is before fin_seq (reaching it closes the direction at once);
  * - every sequence number in play is within REASM_WINDOW of next_seq, so the signed 32-bit
  *   differences used for ordering cannot wrap. */
@@ -106,6 +107,16 @@ static void refresh_ooo_since(struct reasm_dir *d)
 			d->ooo_since_ns = g->ts_ns;
 }
 
+/* What a buffered segment is charged against the limits: its bytes and its bookkeeping, so that
+ * a flood of tiny segments cannot hold more memory than the limits say. */
+static uint32_t seg_cost(uint32_t cap)
+{
+	return cap + REASM_SEG_COST;
+}
+
+_Static_assert(sizeof(struct reasm_seg) + 16 <= REASM_SEG_COST,
+	       "REASM_SEG_COST must cover a segment's header and malloc's own");
+
 static void seg_link(struct reasm_dir *d, struct reasm_stats *st, struct reasm_seg **link,
                      struct reasm_seg *g)
 {
@@ -113,8 +124,8 @@ static void seg_link(struct reasm_dir *d, struct reasm_stats *st, struct reasm_s
 		d->ooo_since_ns = g->ts_ns;
 	g->next = *link;
 	*link = g;
-	d->ooo_bytes += g->cap;
-	st->buffered_bytes += g->cap;
+	d->ooo_bytes += seg_cost(g->cap);
+	st->buffered_bytes += seg_cost(g->cap);
 }
 
 /* Unlinks the first buffered segment; the caller owns it and frees it. ooo_since_ns is left for
@@ -124,8 +135,8 @@ static struct reasm_seg *seg_pop(struct reasm_dir *d, struct reasm_stats *st)
 	struct reasm_seg *g = d->ooo;
 
 	d->ooo = g->next;
-	d->ooo_bytes -= g->cap;
-	st->buffered_bytes -= g->cap;
+	d->ooo_bytes -= seg_cost(g->cap);
+	st->buffered_bytes -= seg_cost(g->cap);
 	return g;
 }
 
@@ -264,7 +275,7 @@ static struct reasm_seg **next_piece(struct reasm_seg **link, struct span *s, st
 	return link;
 }
 
-/* Captured bytes that buffering s would add. */
+/* Memory that buffering s would add (seg_cost of each piece it would store). */
 static uint64_t novel_bytes(struct reasm_dir *d, struct span s)
 {
 	struct reasm_seg **link = &d->ooo;
@@ -272,7 +283,7 @@ static uint64_t novel_bytes(struct reasm_dir *d, struct span s)
 	uint64_t dup = 0, n = 0;
 
 	while ((link = next_piece(link, &s, &piece, &dup))) {
-		n += piece.cap;
+		n += seg_cost(piece.cap);
 		span_skip(&s, piece.wire);
 	}
 	return n;

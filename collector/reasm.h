@@ -19,12 +19,12 @@ struct reasm_stats {
 	uint64_t ooo_overflows;	   /* times the out-of-order limit forced a gap */
 	uint64_t out_of_window;	   /* segments too far from the expected sequence, dropped */
 	uint64_t after_fin;	   /* payload bytes after the FIN, dropped */
-	uint64_t buffered_bytes;   /* bytes currently held out of order, all directions */
+	uint64_t buffered_bytes;   /* memory held for out-of-order segments, all directions */
 	uint64_t buffered_max;	   /* limit on buffered_bytes across all directions */
 };
 
 struct reasm_cfg {
-	uint32_t max_ooo_bytes;	    /* per direction: beyond this, give up on the hole */
+	uint32_t max_ooo_bytes;	    /* per direction, memory: beyond this, give up on the hole */
 	struct reasm_stats *stats;  /* required */
 };
 
@@ -42,6 +42,10 @@ enum reasm_state {
 	REASM_CLOSED, /* FIN delivered; later payload is dropped and counted */
 };
 
+/* Bookkeeping each buffered segment is charged on top of its captured bytes (its header and
+ * malloc's), so the limits bound memory even against a flood of one-byte segments. */
+#define REASM_SEG_COST 64
+
 struct reasm_seg; /* private: a buffered out-of-order segment */
 
 struct reasm_dir {
@@ -49,7 +53,7 @@ struct reasm_dir {
 	uint32_t fin_seq;	  /* sequence number of the FIN, when fin_seen */
 	uint8_t state;		  /* enum reasm_state */
 	bool fin_seen;		  /* a FIN arrived but bytes before it are still missing */
-	uint32_t ooo_bytes;	  /* bytes held in ooo (present bytes, not wire bytes) */
+	uint32_t ooo_bytes;	  /* memory held in ooo: captured bytes + REASM_SEG_COST each */
 	uint64_t ooo_since_ns;	  /* arrival time of the oldest buffered segment */
 	struct reasm_seg *ooo;	  /* buffered segments, sorted by sequence, non-overlapping */
 };

@@ -6,7 +6,8 @@
  *   offset (gaps keep offsets exact), so without gaps the stream is the original exactly.
  * Both end with reasm_flush and reasm_free, and abort() on any broken invariant. The harness
  * tracks stream offsets (0 = the first byte after the SYN, or the first byte seen) alongside
- * reasm's sequence numbers, and predicts from the spec where the FIN must land. */
+ * reasm's sequence numbers, predicts from the spec where the FIN must land, and keeps its own
+ * copy of which pieces reasm holds, to check the memory reasm says it holds. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +19,15 @@
 #define MAX_OOO      4096
 #define BUFFERED_MAX 8192
 #define WINDOW       (INT64_C(1) << 30)
+/* Each piece costs at least REASM_SEG_COST, so no more can be held within MAX_OOO. */
+#define MAX_PIECES (MAX_OOO / REASM_SEG_COST)
+
+/* A piece of sequence space reasm holds, in stream offsets, and how many of its bytes (a prefix)
+ * were captured. */
+struct piece {
+	int64_t lo, hi;
+	uint32_t cap;
+};
 
 struct fz {
 	struct reasm_stats st;
@@ -38,6 +48,9 @@ struct fz {
 	size_t orig_len;
 	bool *given;
 	uint64_t ahead;
+	/* What reasm must hold, sorted and non-overlapping like its own list. */
+	struct piece pieces[MAX_PIECES];
+	size_t npieces;
 };
 
 /* Reads input front to back; reading past the end yields zeros. */
@@ -120,12 +133,25 @@ static void fz_init(struct fz *f, uint8_t others)
 	reasm_init(&f->d);
 }
 
+/* Captured bytes held in the pieces. */
+static uint64_t held_cap(const struct fz *f)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < f->npieces; i++)
+		n += f->pieces[i].cap;
+	return n;
+}
+
 /* What must hold between any two calls. */
 static void fz_check(const struct fz *f)
 {
 	const struct reasm_dir *d = &f->d;
 
 	require(d->ooo_bytes <= MAX_OOO);
+	/* Every piece held is charged its captured bytes and its bookkeeping. */
+	require(d->ooo_bytes == (uint64_t)REASM_SEG_COST * f->npieces + held_cap(f));
+	require((d->ooo != NULL) == (f->npieces > 0));
 	require(f->st.buffered_bytes == f->others + d->ooo_bytes);
 	require(f->st.buffered_bytes <= BUFFERED_MAX);
 	require(d->ooo || (d->ooo_bytes == 0 && d->ooo_since_ns == 0));
@@ -146,8 +172,67 @@ static void fz_check(const struct fz *f)
 		return;
 	/* Replay mode: bytes given but not delivered yet are all buffered, once each (with snap
 	 * cuts, some of them may be held as cut instead). */
-	require(f->d.ooo_bytes <= f->ahead);
-	require(f->other_gaps || f->d.ooo_bytes == f->ahead);
+	require(held_cap(f) <= f->ahead);
+	require(f->other_gaps || held_cap(f) == f->ahead);
+}
+
+static void add_piece(struct piece *to, size_t *n, struct piece p)
+{
+	require(*n < MAX_PIECES);
+	to[(*n)++] = p;
+}
+
+/* reasm stores the new part of a segment, [lo, hi), as one piece per run of it that no held piece
+ * covers; the segment's captured bytes end at cap_end. */
+static void store_pieces(struct fz *f, int64_t lo, int64_t hi, int64_t cap_end)
+{
+	struct piece out[MAX_PIECES];
+	size_t n = 0;
+	int64_t at = lo;
+
+	for (size_t i = 0; i <= f->npieces; i++) {
+		const struct piece *p = i < f->npieces ? &f->pieces[i] : NULL;
+		int64_t end = p && p->lo < hi ? p->lo : hi;
+
+		if (at < end) {
+			int64_t cap = (cap_end < end ? cap_end : end) - at;
+
+			add_piece(out, &n, (struct piece){at, end, cap > 0 ? (uint32_t)cap : 0});
+		}
+		if (!p)
+			break;
+		add_piece(out, &n, *p);
+		if (p->hi > at)
+			at = p->hi;
+	}
+	memcpy(f->pieces, out, n * sizeof(*out));
+	f->npieces = n;
+}
+
+/* Updates the pieces after reasm_segment. Whatever the stream reached was delivered, whole; the
+ * FIN, once delivered, drops the rest. What is left of an accepted segment beyond the stream,
+ * and before a known FIN, was stored: reasm either buffers a segment or, after giving up holes,
+ * delivers it in order (a failed allocation would break this, but segments here are tiny). */
+static void track_pieces(struct fz *f, bool accepted, int64_t lo, uint32_t cap, uint32_t wire)
+{
+	int64_t off = (int64_t)f->off, from = lo > off ? lo : off, to = lo + wire;
+	size_t n = 0;
+
+	if (f->fins) {
+		f->npieces = 0;
+		return;
+	}
+	for (size_t i = 0; i < f->npieces; i++) {
+		if (f->pieces[i].lo > off)
+			f->pieces[n++] = f->pieces[i];
+		else
+			require(f->pieces[i].hi <= off);
+	}
+	f->npieces = n;
+	if (f->fin_off >= 0 && to > f->fin_off)
+		to = f->fin_off;
+	if (accepted && from < to)
+		store_pieces(f, from, to, lo + cap);
 }
 
 /* The harness's view of a segment that reasm accepted: what it covers and where its FIN is. */
@@ -179,17 +264,18 @@ static void fz_segment(struct fz *f, uint32_t seq, const uint8_t *p, uint32_t ca
 	bool syncs = before == REASM_UNSYNCED && ((flags & (PKT_TCP_SYN | PKT_TCP_FIN)) || wire);
 	int64_t rel = before == REASM_SYNCED ? (int32_t)(first - d->next_seq) : 0;
 	bool in_window = rel >= -WINDOW && rel + wire <= WINDOW;
+	bool accepted = (before == REASM_SYNCED || syncs) && in_window;
+	int64_t lo = (int64_t)f->off + rel;
 
-	if (before == REASM_SYNCED || syncs) {
-		if (in_window)
-			fz_accepted(f, (int64_t)f->off, rel, cap, wire, flags);
-		else
-			f->out_of_window++;
-	}
+	if (accepted)
+		fz_accepted(f, (int64_t)f->off, rel, cap, wire, flags);
+	else if (before == REASM_SYNCED || syncs)
+		f->out_of_window++;
 	f->other_gaps |= cap < wire;
 	reasm_segment(d, &f->cfg, &ops, f, seq, p, cap, wire, flags, ++f->now);
 	if (syncs)
 		f->start = first;
+	track_pieces(f, accepted, lo, cap, wire);
 	require((d->state == REASM_UNSYNCED) == (before == REASM_UNSYNCED && !syncs));
 	fz_check(f);
 }
@@ -200,6 +286,7 @@ static void fz_flush(struct fz *f)
 	reasm_flush(&f->d, &f->cfg, &ops, f, ++f->now);
 	require(!f->d.ooo && !f->d.fin_seen && f->d.ooo_bytes == 0);
 	require(f->fin_off < 0 || f->fins == 1);
+	f->npieces = 0;
 	fz_check(f);
 }
 

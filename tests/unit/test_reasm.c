@@ -194,8 +194,8 @@ static void test_reversed(void)
 	h_str(&h, 1003, "def", 0);
 	CHECK_STR(h_out(&h), "");
 	CHECK_EQ_U64(h.st.out_of_order, 3);
-	CHECK_EQ_U64(h.d.ooo_bytes, 9);
-	CHECK_EQ_U64(h.st.buffered_bytes, 9);
+	CHECK_EQ_U64(h.d.ooo_bytes, 3 * REASM_SEG_COST + 9);
+	CHECK_EQ_U64(h.st.buffered_bytes, 3 * REASM_SEG_COST + 9);
 	CHECK_EQ_U64(h.d.ooo_since_ns, 2);
 	h_str(&h, 1000, "abc", 0);
 	CHECK_STR(h_out(&h), "abcdefghijkl");
@@ -219,10 +219,12 @@ static void test_buffer_overlaps(void)
 	h_seg(&h, 0, "", 0, 0, PKT_TCP_SYN);
 	h_str(&h, 10, "cdef", 0);
 	h_str(&h, 13, "fgh", 0);
-	CHECK_EQ_U64(h.d.ooo_bytes, 6);
+	/* "gh" is stored as a segment of its own, charged its own bookkeeping. */
+	CHECK_EQ_U64(h.d.ooo_bytes, 2 * REASM_SEG_COST + 6);
 	CHECK_EQ_U64(h.st.retransmitted, 1);
 	h_str(&h, 8, "abcdefghij", 0);
-	CHECK_EQ_U64(h.d.ooo_bytes, 10);
+	/* Its two new parts, "ab" and "ij", are two more segments. */
+	CHECK_EQ_U64(h.d.ooo_bytes, 4 * REASM_SEG_COST + 10);
 	CHECK_EQ_U64(h.st.retransmitted, 7);
 	CHECK_EQ_U64(h.st.out_of_order, 3);
 	h_str(&h, 1, "1234567", 0);
@@ -432,7 +434,9 @@ static void test_snap_cut(void)
 	h_seg(&h, 110, "klmnop", 2, 6, 0);
 	h_seg(&h, 118, "", 0, 3, 0); /* nothing captured at all */
 	h_str(&h, 116, "qr", 0);
-	CHECK_EQ_U64(h.d.ooo_bytes, 4);
+	/* The cut parts are not held, so only captured bytes and bookkeeping are charged; the
+	 * segment with nothing captured still costs its bookkeeping. */
+	CHECK_EQ_U64(h.d.ooo_bytes, 3 * REASM_SEG_COST + 4);
 	h_str(&h, 100, "0123456789", 0);
 	CHECK_STR(h_out(&h), "0123456789kl[gap 4]qr[gap 3]");
 	/* A cut part is delivered with the time of the segment it was cut from. */
@@ -446,12 +450,13 @@ static void test_snap_cut(void)
 	CHECK_EQ_U64(h.st.retransmitted, 4);
 	h_done(&h);
 
-	/* Only captured bytes count against the limit. */
-	h_init(&h, 4, 1 << 20);
+	/* The cut bytes do not count against the limit: two segments of 2 captured bytes fit in
+	 * exactly their cost, whatever their wire lengths. */
+	h_init(&h, 2 * REASM_SEG_COST + 4, 1 << 20);
 	h_seg(&h, 0, "", 0, 0, PKT_TCP_SYN);
 	h_seg(&h, 10, "ab", 2, 100, 0);
 	h_seg(&h, 200, "cd", 2, 50, 0);
-	CHECK_EQ_U64(h.d.ooo_bytes, 4);
+	CHECK_EQ_U64(h.d.ooo_bytes, 2 * REASM_SEG_COST + 4);
 	CHECK_EQ_U64(h.st.ooo_overflows, 0);
 	h_done(&h);
 }
@@ -551,7 +556,7 @@ static void test_fin(void)
 	CHECK_EQ_U64(h.d.fin_seq, 10);
 	h_str(&h, 8, "xyzw", 0);
 	CHECK_EQ_U64(h.st.after_fin, 2);
-	CHECK_EQ_U64(h.d.ooo_bytes, 4);
+	CHECK_EQ_U64(h.d.ooo_bytes, 2 * REASM_SEG_COST + 4); /* "zz" and "xy" */
 	h_str(&h, 3, "cdefg", 0);
 	CHECK_STR(h_out(&h), "abcdefgxy[fin]");
 	CHECK_EQ_U64(h.st.after_fin, 4);
@@ -563,15 +568,17 @@ static void test_overflow(void)
 {
 	struct harness h;
 
-	h_init(&h, 10, 1 << 20);
+	/* Room for one segment of up to 10 bytes. */
+	h_init(&h, REASM_SEG_COST + 10, 1 << 20);
 	h_seg(&h, 0, "", 0, 0, PKT_TCP_SYN);
 	h_str(&h, 1, "aaaa", 0);
 	h_str(&h, 9, "bbbbbb", 0);
 	h_str(&h, 17, "cccccc", 0);
-	/* 12 bytes do not fit in 10: the hole before "b" is given up, "c" waits for its own. */
+	/* "b" and "c" do not fit together: the hole before "b" is given up, "c" waits for its own.
+	 */
 	CHECK_STR(h_out(&h), "aaaa[gap 4]bbbbbb");
 	CHECK_EQ_U64(h.st.ooo_overflows, 1);
-	CHECK_EQ_U64(h.d.ooo_bytes, 6);
+	CHECK_EQ_U64(h.d.ooo_bytes, REASM_SEG_COST + 6);
 	CHECK_EQ_U64(h.rec.ts[1], 4); /* the gap: when "c" revealed it */
 	h_str(&h, 15, "dd", 0);
 	CHECK_STR(h_out(&h), "aaaa[gap 4]bbbbbbddcccccc");
@@ -585,8 +592,9 @@ static void test_overflow(void)
 	CHECK_EQ_U64(h.st.buffered_bytes, 0);
 	h_done(&h);
 
-	/* Several holes must go before the new segment fits. */
-	h_init(&h, 6, 1 << 20);
+	/* Several holes must go before the new segment fits: room for exactly three segments of 2
+	 * bytes, and "dddd" needs the room of two of them. */
+	h_init(&h, 3 * REASM_SEG_COST + 6, 1 << 20);
 	h_seg(&h, 0, "", 0, 0, PKT_TCP_SYN);
 	h_str(&h, 3, "aa", 0);
 	h_str(&h, 7, "bb", 0);
@@ -594,13 +602,14 @@ static void test_overflow(void)
 	h_str(&h, 15, "dddd", 0);
 	CHECK_STR(h_out(&h), "[gap 2]aa[gap 2]bb");
 	CHECK_EQ_U64(h.st.ooo_overflows, 2);
-	CHECK_EQ_U64(h.d.ooo_bytes, 6);
+	CHECK_EQ_U64(h.d.ooo_bytes, 2 * REASM_SEG_COST + 6);
 	h_flush(&h);
 	CHECK_STR(h_out(&h), "[gap 2]aa[gap 2]bb[gap 2]cc[gap 2]dddd");
 	h_done(&h);
 
-	/* A duplicate of buffered bytes adds nothing, so it never forces a gap. */
-	h_init(&h, 4, 1 << 20);
+	/* A duplicate of buffered bytes adds nothing, not even bookkeeping, so it never forces a
+	 * gap even when the buffer is exactly full. */
+	h_init(&h, REASM_SEG_COST + 4, 1 << 20);
 	h_seg(&h, 0, "", 0, 0, PKT_TCP_SYN);
 	h_str(&h, 5, "wxyz", 0);
 	h_str(&h, 5, "wxyz", 0);
@@ -618,31 +627,179 @@ static void test_global_limit(void)
 {
 	struct harness a, b;
 
-	h_init(&a, 100, 8);
-	h_init(&b, 100, 0);
+	/* Room for two segments holding 8 bytes between them; each direction's own limit is far. */
+	h_init(&a, 1 << 16, 2 * REASM_SEG_COST + 8);
+	h_init(&b, 1 << 16, 0);
 	b.cfg.stats = &a.st;
 	h_seg(&a, 0, "", 0, 0, PKT_TCP_SYN);
 	h_str(&a, 10, "123456", 0);
 	h_seg(&b, 100, "", 0, 0, PKT_TCP_SYN);
 	h_str(&b, 110, "abcd", 0);
-	/* 6 + 4 > 8: b gives up its own hole, not a's. */
+	/* 6 + 4 bytes > 8: b gives up its own hole, not a's. */
 	CHECK_STR(h_out(&b), "[gap 9]abcd");
 	CHECK_EQ_U64(a.st.ooo_overflows, 1);
-	CHECK_EQ_U64(a.d.ooo_bytes, 6);
+	CHECK_EQ_U64(a.d.ooo_bytes, REASM_SEG_COST + 6);
 	h_str(&b, 120, "xy", 0);
-	CHECK_EQ_U64(b.d.ooo_bytes, 2);
-	CHECK_EQ_U64(a.st.buffered_bytes, 8);
+	CHECK_EQ_U64(b.d.ooo_bytes, REASM_SEG_COST + 2);
+	CHECK_EQ_U64(a.st.buffered_bytes, 2 * REASM_SEG_COST + 8);
 	reasm_free(&b.d, &b.cfg);
-	CHECK_EQ_U64(a.st.buffered_bytes, 6);
+	CHECK_EQ_U64(a.st.buffered_bytes, REASM_SEG_COST + 6);
 	h_done(&b);
 
 	/* The limit lowered below what is held: even a copy of buffered bytes gives up a hole. */
-	a.st.buffered_max = 2;
-	h_str(&a, 10, "123456", 0);
+	h_str(&a, 30, "zz", 0);
+	a.st.buffered_max = 1;
+	h_str(&a, 11, "23", 0);
 	CHECK_STR(h_out(&a), "[gap 9]123456");
 	CHECK_EQ_U64(a.st.ooo_overflows, 2);
-	CHECK_EQ_U64(a.st.retransmitted, 6);
+	CHECK_EQ_U64(a.st.retransmitted, 2);
 	h_done(&a);
+}
+
+/* Segment i of a flood: its wire bytes start at flood_seq(i, wire), with a one-byte hole before
+ * each, so that giving up the oldest hole releases exactly one segment. */
+static uint32_t flood_seq(uint32_t i, uint32_t wire)
+{
+	return 2 + i * (wire + 1);
+}
+
+/* What segment i of a flood delivers once its hole is given up: the hole, its captured byte,
+ * then the part the snap length cut. */
+static void flood_expect(struct rec *want, uint32_t i, uint32_t cap, uint32_t wire)
+{
+	char m[32];
+	int k;
+
+	rec_put(want, "[gap 1]", 7);
+	if (cap)
+		rec_put(want, &(char){(char)('a' + i % 26)}, 1);
+	if (wire > cap) {
+		k = snprintf(m, sizeof(m), "[gap %u]", wire - cap);
+		rec_put(want, m, (size_t)k);
+	}
+}
+
+static void flood_one(struct harness *h, uint32_t i, uint32_t cap, uint32_t wire)
+{
+	char c = (char)('a' + i % 26);
+
+	h_seg(h, flood_seq(i, wire), &c, cap, wire, 0);
+}
+
+/* A flood of tiny segments ahead of holes on one direction. Charged only their captured bytes,
+ * they would be held without bound (without any, for snap-cut ones); with their bookkeeping
+ * charged, at most max_ooo_bytes / REASM_SEG_COST are held and the rest force gaps. */
+static void flood_dir(uint32_t cap, uint32_t wire)
+{
+	enum { LIMIT = 4096, N = 1000 };
+	const uint32_t cost = cap + REASM_SEG_COST;
+	const uint32_t fit = LIMIT / cost;
+	/* Gaps per released segment: its hole, and its cut part if any. */
+	const uint32_t per = wire > cap ? 2 : 1;
+	struct rec want = {0};
+	struct harness h;
+	uint64_t held, gaps;
+
+	h_init(&h, LIMIT, 1u << 30);
+	h_seg(&h, 0, "", 0, 0, PKT_TCP_SYN);
+	for (uint32_t i = 0; i < N; i++) {
+		flood_one(&h, i, cap, wire);
+		flood_expect(&want, i, cap, wire);
+		CHECK(h.d.ooo_bytes <= LIMIT);
+		CHECK_EQ_U64(h.d.ooo_bytes, (i < fit ? i + 1 : fit) * cost);
+		CHECK_EQ_U64(h.st.buffered_bytes, h.d.ooo_bytes);
+	}
+	/* Once full, each new segment gave up the oldest hole and released one segment. */
+	CHECK_EQ_U64(h.st.out_of_order, N);
+	CHECK_EQ_U64(h.st.ooo_overflows, N - fit);
+	CHECK_EQ_U64(h.st.gaps, (N - fit) * per);
+	/* The stream waits at the hole before the oldest segment held. */
+	CHECK_EQ_U64(h.d.next_seq, flood_seq(N - fit, wire) - 1);
+	held = h.d.ooo_bytes / cost;
+	CHECK(held <= LIMIT / REASM_SEG_COST);
+	/* The flush releases what was held, each segment after its hole. */
+	gaps = h.st.gaps;
+	h_flush(&h);
+	CHECK_EQ_U64(h.st.gaps - gaps, held * per);
+	CHECK_STR(h_out(&h), want.buf);
+	CHECK_EQ_U64(h.st.gaps, N * per);
+	CHECK_EQ_U64(h.st.gap_bytes, N * (1 + wire - cap));
+	CHECK_EQ_U64(h.d.next_seq, flood_seq(N - 1, wire) + wire);
+	CHECK_EQ_U64(h.d.ooo_bytes, 0);
+	h_done(&h);
+	free(want.buf);
+}
+
+/* Captured bytes per segment of direction k in the global flood: even directions send one, odd
+ * ones nothing (snap-cut), so both costs share the limit. */
+static uint32_t flood_cap(uint32_t k)
+{
+	return k % 2 ? 0 : 1;
+}
+
+/* The flood spread over several directions, bounded only by the global limit. */
+static void flood_global(void)
+{
+	enum { DIRS = 4, LIMIT = 4096, N = 250 };
+	struct reasm_stats st = {.buffered_max = LIMIT};
+	struct harness h[DIRS];
+	struct rec want[DIRS] = {{0}};
+	uint64_t held[DIRS], total = 0, gaps = 0;
+
+	for (uint32_t k = 0; k < DIRS; k++) {
+		h_init(&h[k], 1 << 16, 0);
+		h[k].cfg.stats = &st;
+		h_seg(&h[k], 0, "", 0, 0, PKT_TCP_SYN);
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		uint64_t sum = 0;
+
+		total = 0;
+		for (uint32_t k = 0; k < DIRS; k++) {
+			flood_one(&h[k], i, flood_cap(k), 1);
+			flood_expect(&want[k], i, flood_cap(k), 1);
+			CHECK(st.buffered_bytes <= LIMIT);
+		}
+		for (uint32_t k = 0; k < DIRS; k++) {
+			uint32_t cost = flood_cap(k) + REASM_SEG_COST;
+
+			/* Each direction holds whole segments of its own cost. */
+			CHECK_EQ_U64(h[k].d.ooo_bytes % cost, 0);
+			held[k] = h[k].d.ooo_bytes / cost;
+			total += held[k];
+			sum += h[k].d.ooo_bytes;
+		}
+		CHECK_EQ_U64(st.buffered_bytes, sum);
+		CHECK(total <= LIMIT / REASM_SEG_COST);
+	}
+	/* Every segment not held any more was released by an overflow, which gave up its hole; a
+	 * snap-cut one was then delivered as a gap too. The limit was used up to less than one
+	 * segment's cost. */
+	CHECK_EQ_U64(st.out_of_order, DIRS * N);
+	CHECK_EQ_U64(st.ooo_overflows, DIRS * N - total);
+	for (uint32_t k = 0; k < DIRS; k++) {
+		CHECK_EQ_U64(h[k].d.next_seq, flood_seq(N - (uint32_t)held[k], 1) - 1);
+		gaps += (N - held[k]) * (flood_cap(k) ? 1 : 2);
+	}
+	CHECK_EQ_U64(st.gaps, gaps);
+	CHECK(st.buffered_bytes + REASM_SEG_COST + 1 > LIMIT);
+	for (uint32_t k = 0; k < DIRS; k++) {
+		h_flush(&h[k]);
+		CHECK_STR(h_out(&h[k]), want[k].buf);
+		CHECK_EQ_U64(h[k].d.ooo_bytes, 0);
+		h_done(&h[k]);
+		free(want[k].buf);
+	}
+	CHECK_EQ_U64(st.gaps, DIRS * N + DIRS / 2 * N);
+	CHECK_EQ_U64(st.buffered_bytes, 0);
+}
+
+static void test_flood(void)
+{
+	flood_dir(1, 1);
+	flood_dir(0, 1);
+	flood_dir(0, 1500); /* a full-size segment of which the snap length kept nothing */
+	flood_global();
 }
 
 static void test_out_of_window(void)
@@ -659,7 +816,7 @@ static void test_out_of_window(void)
 	CHECK_EQ_U64(h.d.ooo_bytes, 0);
 	/* Just inside the window on both sides. */
 	h_str(&h, 1 + (1u << 30) - 4, "near", 0);
-	CHECK_EQ_U64(h.d.ooo_bytes, 4);
+	CHECK_EQ_U64(h.d.ooo_bytes, REASM_SEG_COST + 4);
 	h_str(&h, 1 - (1u << 30), "past", 0);
 	CHECK_EQ_U64(h.st.retransmitted, 4);
 	CHECK_EQ_U64(h.st.out_of_window, 3);
@@ -675,7 +832,7 @@ static void test_free(void)
 	h_seg(&h, 0, "", 0, 0, PKT_TCP_SYN);
 	h_str(&h, 5, "abc", 0);
 	h_str(&h, 10, "defg", 0);
-	CHECK_EQ_U64(h.st.buffered_bytes, 7);
+	CHECK_EQ_U64(h.st.buffered_bytes, 2 * REASM_SEG_COST + 7);
 	reasm_free(&h.d, &h.cfg);
 	CHECK_EQ_U64(h.st.buffered_bytes, 0);
 	CHECK_STR(h_out(&h), "");
@@ -733,6 +890,7 @@ int main(void)
 	test_fin();
 	test_overflow();
 	test_global_limit();
+	test_flood();
 	test_out_of_window();
 	test_free();
 	test_alloc_failure();
