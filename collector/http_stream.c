@@ -536,17 +536,16 @@ static size_t on_headers_skip(struct feed *f, const uint8_t *p, size_t n)
 	return i;
 }
 
-static size_t on_body_length(struct feed *f, const uint8_t *p, size_t n)
+/* Counts up to n bytes of a body or chunk of known length (counted, never kept); returns how
+ * many belong to it. */
+static size_t count_body(struct feed *f, size_t n)
 {
 	struct http_stream *s = f->s;
 	size_t take = n < s->remaining ? n : (size_t)s->remaining;
 
-	(void)p;
 	s->remaining -= take;
 	s->body_bytes += take;
 	account(f, take);
-	if (s->remaining == 0)
-		complete(f, HS_IDLE);
 	return take;
 }
 
@@ -624,20 +623,6 @@ static size_t on_chunk_line(struct feed *f, const uint8_t *p, size_t n)
 	}
 	line_reset(s);
 	return used;
-}
-
-static size_t on_chunk_data(struct feed *f, const uint8_t *p, size_t n)
-{
-	struct http_stream *s = f->s;
-	size_t take = n < s->remaining ? n : (size_t)s->remaining;
-
-	(void)p;
-	s->remaining -= take;
-	s->body_bytes += take;
-	account(f, take);
-	if (s->remaining == 0)
-		s->state = HS_CHUNK_END;
-	return take;
 }
 
 static bool starts_message(const struct http_stream *s, const uint8_t *p, size_t n)
@@ -801,7 +786,9 @@ void http_stream_data(struct http_stream *s, const struct http_cfg *cfg,
 			used = on_headers_skip(&f, p, n);
 			break;
 		case HS_BODY_LENGTH:
-			used = on_body_length(&f, p, n);
+			used = count_body(&f, n);
+			if (!s->remaining)
+				complete(&f, HS_IDLE);
 			break;
 		case HS_CHUNK_SIZE:
 		case HS_CHUNK_END:
@@ -809,7 +796,9 @@ void http_stream_data(struct http_stream *s, const struct http_cfg *cfg,
 			used = on_chunk_line(&f, p, n);
 			break;
 		case HS_CHUNK_DATA:
-			used = on_chunk_data(&f, p, n);
+			used = count_body(&f, n);
+			if (!s->remaining)
+				s->state = HS_CHUNK_END;
 			break;
 		case HS_BODY_EOF:
 			s->body_bytes += n;
@@ -864,12 +853,9 @@ void http_stream_gap(struct http_stream *s, const struct http_cfg *cfg,
 		break;
 	case HS_BODY_LENGTH:
 		/* Body bytes are counted, not kept: a gap inside the body costs only content. */
-		take = n < s->remaining ? n : (size_t)s->remaining;
 		s->truncated = true;
-		s->remaining -= take;
-		s->body_bytes += take;
-		account(&f, take);
-		if (s->remaining == 0)
+		take = count_body(&f, n);
+		if (!s->remaining)
 			complete(&f, take < n ? HS_RESYNC : HS_IDLE);
 		break;
 	case HS_BODY_EOF:

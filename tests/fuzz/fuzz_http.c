@@ -32,33 +32,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "http_session.h"
 
 #define TIMEOUT_NS UINT64_C(30000000000)
 #define STEP_NS    UINT64_C(1000)
 
-/* Reads input front to back; reading past the end yields zeros. */
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static unsigned rd(struct reader *r)
-{
-	unsigned v = r->n ? *r->p : 0;
-
-	if (r->n) {
-		r->p++;
-		r->n--;
-	}
-	return v;
-}
-
-static void require(bool ok)
-{
-	if (!ok)
-		abort();
-}
 
 struct fz {
 	struct http_stats st;
@@ -193,7 +172,7 @@ static enum next next_op(struct fz *f, struct reader *r, bool only_data, struct 
 
 	if (r->n == 0)
 		return NEXT_END;
-	b = rd(r);
+	b = rd(r, 1);
 	op = b & 7;
 	dir = (b >> 3) & 1;
 	x = b >> 4;
@@ -201,7 +180,7 @@ static enum next next_op(struct fz *f, struct reader *r, bool only_data, struct 
 	*d = (struct data_op){dir, x, NULL, 0, 1};
 	switch (op) {
 	case 4:
-		v = rd(r);
+		v = rd(r, 1);
 		if (!only_data) {
 			size_t n = (size_t)(v + 1) << (x & 7);
 
@@ -214,7 +193,7 @@ static enum next next_op(struct fz *f, struct reader *r, bool only_data, struct 
 			http_session_fin(&f->s, &f->env, dir, f->now);
 		break;
 	case 6:
-		v = rd(r);
+		v = rd(r, 1);
 		if (!only_data) {
 			f->now += v * (TIMEOUT_NS / 16);
 			http_session_expire(&f->s, &f->env, f->now);
@@ -225,7 +204,7 @@ static enum next next_op(struct fz *f, struct reader *r, bool only_data, struct 
 	default:
 		if (op == 3)
 			*d = (struct data_op){dir, 0, NULL, 0, (size_t)1 << (x < 15 ? x / 2 : 12)};
-		v = rd(r) + 1;
+		v = rd(r, 1) + 1;
 		d->p = r->p;
 		d->n = v < r->n ? v : r->n;
 		r->p += d->n;
@@ -308,8 +287,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct reader r = {data, size};
-	uint32_t max_header = 64 + rd(&r) * 1984 / 255;
-	unsigned flags = rd(&r);
+	uint32_t max_header = 64 + rd(&r, 1) * 1984 / 255;
+	unsigned flags = rd(&r, 1);
 	uint32_t max_pending = (flags & 7) + 1;
 	bool closed = flags & 8;
 

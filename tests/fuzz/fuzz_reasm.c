@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "packet.h"
+#include "fuzz_input.h"
 #include "reasm.h"
 
 #define MAX_OOO      4096
@@ -53,31 +54,6 @@ struct fz {
 	size_t npieces;
 };
 
-/* Reads input front to back; reading past the end yields zeros. */
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint32_t rd(struct reader *r, unsigned bytes)
-{
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < bytes; i++) {
-		v = v << 8 | (r->n ? *r->p : 0);
-		if (r->n) {
-			r->p++;
-			r->n--;
-		}
-	}
-	return v;
-}
-
-static void require(bool ok)
-{
-	if (!ok)
-		abort();
-}
 
 /* Moves the stream on by n bytes, delivered or, for a gap, lost. Without snap cuts and flushes, a
  * gap only ever covers bytes that were never given. */
