@@ -19,11 +19,11 @@
 #define ETH_P_8021Q  0x8100
 #define ETH_P_8021AD 0x88A8
 
-#define NEXTHDR_HOP	 0
-#define NEXTHDR_ROUTING	 43
+#define NEXTHDR_HOP      0
+#define NEXTHDR_ROUTING  43
 #define NEXTHDR_FRAGMENT 44
-#define NEXTHDR_AUTH	 51
-#define NEXTHDR_DEST	 60
+#define NEXTHDR_AUTH     51
+#define NEXTHDR_DEST     60
 
 /* Set by the loader before load. */
 const volatile __u32 snaplen = SF_FRAME_MAX;
@@ -203,7 +203,7 @@ static __always_inline __u64 tok_mask(const char *s)
 	return m;
 }
 
-#define STARTS_WITH(v, s) (((v) & tok_mask(s)) == tok(s))
+#define STARTS_WITH(v, s) (((v)&tok_mask(s)) == tok(s))
 
 /* A payload that starts an HTTP/1.x request (a method and a space) or response ("HTTP/1.").
  * Every real HTTP/1.x message is longer than 8 bytes. */
@@ -223,7 +223,7 @@ static __always_inline bool starts_http(struct __sk_buff *skb, __u32 off)
 /* Orders the two endpoints so both directions of a connection map to one key. Returns true when
  * the packet's source is the "hi" endpoint. */
 static __always_inline bool flow_key_make(struct flow_key *k, const struct l4 *l4, __u16 sport,
-					  __u16 dport)
+                                          __u16 dport)
 {
 	bool src_hi = false;
 	int i;

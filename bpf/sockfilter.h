@@ -26,30 +26,30 @@ enum sf_link {
 /* Per-CPU counters, summed by user space; every packet the filter sees ends in exactly one of the
  * outcome counters (KEPT, RING_FULL, NOT_*, FRAGMENT, MALFORMED, PORT_FILTERED, NO_SCRATCH). */
 enum sf_counter {
-	SF_CTR_PACKETS = 0,	   /* packets the filter ran on */
-	SF_CTR_KEPT,		   /* sent to user space */
-	SF_CTR_KEPT_BYTES,	   /* bytes sent to user space (frame bytes, without records) */
-	SF_CTR_RING_FULL,	   /* lost: the ring buffer had no room */
-	SF_CTR_TRUNCATED,	   /* kept, but cut at the snap length */
-	SF_CTR_NOT_IP,		   /* neither IPv4 nor IPv6 */
-	SF_CTR_NOT_TCP,		   /* IP, but not TCP */
-	SF_CTR_NOT_HTTP,	   /* TCP, not in a tracked flow and not starting an HTTP message */
-	SF_CTR_FRAGMENT,	   /* IP fragments (not reassembled) */
-	SF_CTR_MALFORMED,	   /* headers too short or inconsistent */
-	SF_CTR_PORT_FILTERED,	   /* outside the --port set */
-	SF_CTR_FLOW_TRACK_FAILED,  /* an HTTP flow could not be added to the flow map */
-	SF_CTR_NO_SCRATCH,	   /* lost: no scratch slot for this CPU (the loader sizes it) */
+	SF_CTR_PACKETS = 0,       /* packets the filter ran on */
+	SF_CTR_KEPT,              /* sent to user space */
+	SF_CTR_KEPT_BYTES,        /* bytes sent to user space (frame bytes, without records) */
+	SF_CTR_RING_FULL,         /* lost: the ring buffer had no room */
+	SF_CTR_TRUNCATED,         /* kept, but cut at the snap length */
+	SF_CTR_NOT_IP,            /* neither IPv4 nor IPv6 */
+	SF_CTR_NOT_TCP,           /* IP, but not TCP */
+	SF_CTR_NOT_HTTP,          /* TCP, not in a tracked flow and not starting an HTTP message */
+	SF_CTR_FRAGMENT,          /* IP fragments (not reassembled) */
+	SF_CTR_MALFORMED,         /* headers too short or inconsistent */
+	SF_CTR_PORT_FILTERED,     /* outside the --port set */
+	SF_CTR_FLOW_TRACK_FAILED, /* an HTTP flow could not be added to the flow map */
+	SF_CTR_NO_SCRATCH,        /* lost: no scratch slot for this CPU (the loader sizes it) */
 	SF_CTR_MAX,
 };
 
 /* One ring buffer record: this header, then cap_len bytes of the frame. */
 struct sf_record {
-	__u64 ts_ns;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u32 ifindex;	/* interface the packet was seen on */
+	__u64 ts_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 ifindex;  /* interface the packet was seen on */
 	__u32 wire_len; /* frame length in the kernel (skb->len) */
-	__u32 cap_len;	/* bytes that follow this header: min(wire_len, snaplen) */
-	__u8 pkt_type;	/* PACKET_HOST, PACKET_OUTGOING, ... (linux/if_packet.h) */
-	__u8 link;	/* enum sf_link */
+	__u32 cap_len;  /* bytes that follow this header: min(wire_len, snaplen) */
+	__u8 pkt_type;  /* PACKET_HOST, PACKET_OUTGOING, ... (linux/if_packet.h) */
+	__u8 link;      /* enum sf_link */
 	__u16 reserved;
 };
 

@@ -10,7 +10,7 @@
  * saddr/daddr, the rest stays zero. Ports are in host byte order. */
 struct l7_tuple {
 	uint8_t family; /* AF_INET or AF_INET6 */
-	uint8_t proto;	/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t proto;  /* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t sport;
 	uint16_t dport;
 	uint16_t reserved;

@@ -48,8 +48,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	wire_frame(c->ft, c->ws, (const uint8_t *)(r + 1), r->cap_len, r->wire_len,
-		   r->link == SF_LINK_IP ? PKT_LINK_RAW : PKT_LINK_ETHERNET,
-		   r->ts_ns + c->mono_to_real, ifname_of(c, r->ifindex));
+	           r->link == SF_LINK_IP ? PKT_LINK_RAW : PKT_LINK_ETHERNET,
+	           r->ts_ns + c->mono_to_real, ifname_of(c, r->ifindex));
 	return 0;
 }
 
@@ -63,9 +63,9 @@ static int open_socket(const struct socket_capture *c, const struct iface *i)
 	int fd = socket(AF_PACKET, (eth ? SOCK_RAW : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 	int one = 1, rcvbuf = 4096;
 	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_ALL),
-		.sll_ifindex = i->ifindex,
+	        .sll_family = AF_PACKET,
+	        .sll_protocol = htons(ETH_P_ALL),
+	        .sll_ifindex = i->ifindex,
 	};
 
 	if (fd < 0)
@@ -118,7 +118,7 @@ static int load(struct socket_capture *c, const struct config *cfg)
 		uint8_t on = 1;
 
 		if (bpf_map__update_elem(c->skel->maps.ports, &cfg->ports[k], sizeof(uint16_t), &on,
-					 sizeof(on), BPF_ANY)) {
+		                         sizeof(on), BPF_ANY)) {
 			LOG(LOG_ERROR, "configuring --port %u: %s", cfg->ports[k], strerror(errno));
 			return EXIT_RUNTIME;
 		}
@@ -142,7 +142,7 @@ static int attach(struct socket_capture *c)
 			return c->fds[i] == -EPERM ? EXIT_USAGE : EXIT_RUNTIME;
 		}
 		used += (size_t)snprintf(c->describe + used, sizeof(c->describe) - used, "%s%s",
-					 i ? ", " : "", c->ifaces[i].name);
+		                         i ? ", " : "", c->ifaces[i].name);
 		if (used >= sizeof(c->describe))
 			used = sizeof(c->describe) - 1;
 	}
@@ -150,7 +150,7 @@ static int attach(struct socket_capture *c)
 }
 
 int socket_capture_open(struct socket_capture **out, const struct config *cfg,
-			struct flow_table *ft, struct wire_stats *ws)
+                        struct flow_table *ft, struct wire_stats *ws)
 {
 	struct socket_capture *c = calloc(1, sizeof(*c));
 	int rc;
@@ -204,7 +204,7 @@ void socket_capture_stats_add(struct socket_capture *c, struct stats_builder *b)
 
 	for (uint32_t k = 0; percpu && k < SF_CTR_MAX; k++) {
 		if (bpf_map__lookup_elem(c->skel->maps.counters, &k, sizeof(k), percpu,
-					 (size_t)ncpu * sizeof(uint64_t), 0))
+		                         (size_t)ncpu * sizeof(uint64_t), 0))
 			continue;
 		for (int cpu = 0; cpu < ncpu; cpu++)
 			sums[k] += percpu[cpu];

@@ -11,7 +11,7 @@ struct socket_capture;
 
 /* Loads, configures and attaches. Returns 0, or an exit status after logging why not. */
 int socket_capture_open(struct socket_capture **out, const struct config *cfg,
-			struct flow_table *ft, struct wire_stats *ws);
+                        struct flow_table *ft, struct wire_stats *ws);
 
 /* Reads what the ring buffer holds, waiting up to timeout_ms for something to arrive. Returns
  * records read or a negative errno (-EINTR when a signal came). */

@@ -9,12 +9,12 @@
 #include "sink.h"
 #include "units.h"
 
-#define DEFAULT_RINGBUF	     (16u << 20)
+#define DEFAULT_RINGBUF      (16u << 20)
 #define DEFAULT_MAX_FLOWS    65536
 #define DEFAULT_MAX_HEADER   65536
 #define DEFAULT_HTTP_TIMEOUT 30
 #define DEFAULT_IDLE_TIMEOUT 120
-#define DEFAULT_STATS	     60
+#define DEFAULT_STATS        60
 #define DEFAULT_SHUTDOWN     10
 
 enum {
@@ -29,23 +29,23 @@ enum {
 };
 
 static const struct option options[] = {
-	{"capture", required_argument, NULL, 'c'},
-	{"interface", required_argument, NULL, 'i'},
-	{"port", required_argument, NULL, 'p'},
-	{"snaplen", required_argument, NULL, 's'},
-	{"read", required_argument, NULL, OPT_READ},
-	{"sink", required_argument, NULL, 'o'},
-	{"http-headers", no_argument, NULL, OPT_HTTP_HEADERS},
-	{"http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT},
-	{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-	{"max-header-bytes", required_argument, NULL, OPT_MAX_HEADER},
-	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
-	{"stats-interval", required_argument, NULL, OPT_STATS},
-	{"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+        {"capture", required_argument, NULL, 'c'},
+        {"interface", required_argument, NULL, 'i'},
+        {"port", required_argument, NULL, 'p'},
+        {"snaplen", required_argument, NULL, 's'},
+        {"read", required_argument, NULL, OPT_READ},
+        {"sink", required_argument, NULL, 'o'},
+        {"http-headers", no_argument, NULL, OPT_HTTP_HEADERS},
+        {"http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT},
+        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"max-header-bytes", required_argument, NULL, OPT_MAX_HEADER},
+        {"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
+        {"stats-interval", required_argument, NULL, OPT_STATS},
+        {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
 };
 
 static void usage(void)
@@ -60,7 +60,8 @@ static void usage(void)
 	       "  -i, --interface IF       watch IF; repeat for several [every interface that is\n"
 	       "                           up, lo included]\n"
 	       "  -p, --port PORT          follow only this TCP port; repeat for several. All its\n"
-	       "                           traffic is parsed as HTTP, so garbage on it is counted.\n"
+	       "                           traffic is parsed as HTTP, so garbage on it is "
+	       "counted.\n"
 	       "                           Without --port, connections are found by their first\n"
 	       "                           bytes (a request method or \"HTTP/1.\")\n"
 	       "  -s, --snaplen BYTES      bytes kept of each packet [%u, the largest]; bytes cut\n"
@@ -76,7 +77,8 @@ static void usage(void)
 	       "                             queue=EVENTS (65536), queue_bytes=SIZE (64M),\n"
 	       "                             when_full=drop|block (drop: the event is dropped for\n"
 	       "                             that sink and counted; block: capture waits)\n"
-	       "      --http-headers       include header fields (values of Authorization, Cookie,\n"
+	       "      --http-headers       include header fields (values of Authorization, "
+	       "Cookie,\n"
 	       "                           Set-Cookie and Proxy-Authorization are redacted)\n"
 	       "      --stats-interval SEC seconds between stats events (counters of everything\n"
 	       "                           seen, dropped or lost); 0 for none [%u]\n"
@@ -153,7 +155,7 @@ static int option(int c, const char *arg, struct config *cfg)
 			return bad("--capture", arg, "a list of socket and syscall");
 		if (cfg->capture & CAPTURE_SYSCALL)
 			return bad("--capture", arg,
-				   "the syscall probes are not in this build yet; use socket");
+			           "the syscall probes are not in this build yet; use socket");
 		return -1;
 	case 'i':
 		return add(cfg->interfaces, &cfg->n_interfaces, arg, "--interface");

@@ -12,10 +12,10 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1, /* something failed while running */
-	EXIT_USAGE = 2,	  /* bad command line, or an environment that cannot work */
+	EXIT_USAGE = 2,   /* bad command line, or an environment that cannot work */
 };
 
-#define CAPTURE_SOCKET 0x1u
+#define CAPTURE_SOCKET  0x1u
 #define CAPTURE_SYSCALL 0x2u
 
 #define CLI_MAX_LIST 64

@@ -28,13 +28,13 @@ int env_check_live(void)
 	    !(has_cap(data, CAP_BPF) || has_cap(data, CAP_SYS_ADMIN)) ||
 	    !has_cap(data, CAP_NET_RAW)) {
 		LOG(LOG_ERROR, "live capture needs root (or CAP_BPF and CAP_NET_RAW): run it with "
-			       "sudo, or replay a capture file with --read");
+		               "sudo, or replay a capture file with --read");
 		return EXIT_USAGE;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		LOG(LOG_ERROR, "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
-			       "l7collect needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, as "
-			       "Debian, Ubuntu, Fedora and RHEL kernels are");
+		               "l7collect needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, as "
+		               "Debian, Ubuntu, Fedora and RHEL kernels are");
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -58,12 +58,14 @@ void env_explain_bpf_failure(const char *what, int err)
 {
 	if (err == -EPERM || err == -EACCES) {
 		if (locked_down())
-			LOG(LOG_ERROR, "%s: the kernel is locked down (confidentiality) and refuses "
-				       "BPF: boot with lockdown=integrity or none",
+			LOG(LOG_ERROR,
+			    "%s: the kernel is locked down (confidentiality) and refuses "
+			    "BPF: boot with lockdown=integrity or none",
 			    what);
 		else
-			LOG(LOG_ERROR, "%s: the kernel refused BPF (%s): run as root, and check "
-				       "kernel.unprivileged_bpf_disabled and any LSM policy",
+			LOG(LOG_ERROR,
+			    "%s: the kernel refused BPF (%s): run as root, and check "
+			    "kernel.unprivileged_bpf_disabled and any LSM policy",
 			    what, strerror(-err));
 	} else {
 		LOG(LOG_ERROR, "%s: %s (run with -vv for the kernel's verifier log)", what,

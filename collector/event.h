@@ -20,7 +20,7 @@ enum l7_dataset {
 enum l7_source {
 	L7_SOURCE_SOCKET,  /* the socket filter: the wire */
 	L7_SOURCE_SYSCALL, /* syscall probes: inside the process */
-	L7_SOURCE_PCAP,	   /* a capture file (--read) */
+	L7_SOURCE_PCAP,    /* a capture file (--read) */
 };
 
 struct ev_process {
@@ -31,7 +31,7 @@ struct ev_process {
 	uint64_t cgroup_id;
 	const char *name; /* comm of the thread group leader */
 	const char *thread_name;
-	const char *executable;	  /* NULL when unknown */
+	const char *executable;   /* NULL when unknown */
 	const char *container_id; /* NULL outside containers */
 };
 

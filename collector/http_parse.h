@@ -24,10 +24,10 @@ struct http_head {
 	struct http_slice method; /* requests */
 	struct http_slice target; /* requests: as sent, possibly cut short (partial) */
 	struct http_slice reason; /* responses */
-	uint16_t status;	  /* responses: 100..999 */
-	uint8_t minor_version;	  /* HTTP/1.<minor>; meaningless when start_line_cut */
-	bool start_line_cut;	  /* partial parse: the start line ended before its version */
-	bool headers_dropped;	  /* more header fields than HTTP_MAX_HEADERS */
+	uint16_t status;          /* responses: 100..999 */
+	uint8_t minor_version;    /* HTTP/1.<minor>; meaningless when start_line_cut */
+	bool start_line_cut;      /* partial parse: the start line ended before its version */
+	bool headers_dropped;     /* more header fields than HTTP_MAX_HEADERS */
 	uint16_t n_headers;
 	struct http_header headers[HTTP_MAX_HEADERS];
 };

@@ -12,11 +12,11 @@
 
 /* One exchange as the session reports it; the caller adds the connection's identity. */
 struct http_report {
-	int client_dir;			/* the direction (0 or 1) that carried the request */
-	const struct http_head *req;	/* never NULL */
-	const struct http_head *resp;	/* NULL: no response */
-	uint64_t ts_start;		/* first request byte */
-	uint64_t ts_end;		/* last response byte, or last request byte */
+	int client_dir;               /* the direction (0 or 1) that carried the request */
+	const struct http_head *req;  /* never NULL */
+	const struct http_head *resp; /* NULL: no response */
+	uint64_t ts_start;            /* first request byte */
+	uint64_t ts_end;              /* last response byte, or last request byte */
 	uint64_t req_bytes, req_body_bytes;
 	uint64_t resp_bytes, resp_body_bytes;
 	bool truncated;
@@ -41,17 +41,17 @@ struct http_session {
 void http_session_init(struct http_session *s);
 
 void http_session_data(struct http_session *s, const struct http_session_env *env, int dir,
-		       const uint8_t *p, size_t n, uint64_t ts);
-void http_session_gap(struct http_session *s, const struct http_session_env *env, int dir,
-		      size_t n, uint64_t ts);
+                       const uint8_t *p, size_t n, uint64_t ts);
+void http_session_gap(struct http_session *s, const struct http_session_env *env, int dir, size_t n,
+                      uint64_t ts);
 /* One direction finished sending (FIN). */
 void http_session_fin(struct http_session *s, const struct http_session_env *env, int dir,
-		      uint64_t ts);
+                      uint64_t ts);
 /* Reports requests unanswered for longer than cfg->response_timeout_ns. */
 void http_session_expire(struct http_session *s, const struct http_session_env *env, uint64_t now);
 /* We stop watching: reports what is left (closed: the connection really ended) and frees. */
 void http_session_close(struct http_session *s, const struct http_session_env *env, bool closed,
-			uint64_t ts);
+                        uint64_t ts);
 /* Frees everything without reporting (teardown after the sinks are gone). */
 void http_session_free(struct http_session *s);
 

@@ -31,7 +31,8 @@ static int resolve_named(int fd, const char *const *names, size_t n, struct ifac
 	for (size_t k = 0; k < n; k++) {
 		struct iface *i = &list[k];
 
-		if (strlen(names[k]) >= IF_NAMESIZE || !(i->ifindex = (int)if_nametoindex(names[k]))) {
+		if (strlen(names[k]) >= IF_NAMESIZE ||
+		    !(i->ifindex = (int)if_nametoindex(names[k]))) {
 			LOG(LOG_ERROR, "no interface named '%s' (`ip link` lists them)", names[k]);
 			return -ENODEV;
 		}

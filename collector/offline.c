@@ -27,11 +27,12 @@ int offline_read(struct collector *c, const char *path)
 	LOG(LOG_INFO, "ready: reading %s", path);
 	while (!collector_exiting && (rc = pcap_next(r, &fr)) == PCAP_FRAME) {
 		wire_frame(c->ft, &c->wire, fr.data, fr.caplen, fr.wire_len, fr.link, fr.ts_ns,
-			   NULL);
+		           NULL);
 		if (c->wire.bad_link && !warned) {
 			warned = true;
-			LOG(LOG_WARN, "%s: link type %u is not supported: its frames are counted and "
-				      "skipped",
+			LOG(LOG_WARN,
+			    "%s: link type %u is not supported: its frames are counted and "
+			    "skipped",
 			    path, fr.link_raw);
 		}
 		c->last_packet_ns = fr.ts_ns;

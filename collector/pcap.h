@@ -13,19 +13,19 @@
 enum pcap_status {
 	PCAP_EOF = 0,
 	PCAP_FRAME = 1,
-	PCAP_ERR_IO = -1,	/* read error (errno says why) */
-	PCAP_ERR_FORMAT = -2,	/* not a pcap or pcapng file */
+	PCAP_ERR_IO = -1,        /* read error (errno says why) */
+	PCAP_ERR_FORMAT = -2,    /* not a pcap or pcapng file */
 	PCAP_ERR_TRUNCATED = -3, /* the file ends inside a record */
-	PCAP_ERR_CORRUPT = -4,	/* a record or block with impossible lengths */
+	PCAP_ERR_CORRUPT = -4,   /* a record or block with impossible lengths */
 };
 
 struct pcap_frame {
-	uint64_t ts_ns;	      /* capture time, nanoseconds since the Unix epoch */
-	const uint8_t *data;  /* valid until the next pcap_next() or pcap_close() */
-	uint32_t caplen;      /* bytes in data */
-	uint32_t wire_len;    /* frame length on the wire */
-	enum pkt_link link;   /* link type of the frame's interface */
-	uint32_t link_raw;    /* the LINKTYPE number from the file, for error messages */
+	uint64_t ts_ns;      /* capture time, nanoseconds since the Unix epoch */
+	const uint8_t *data; /* valid until the next pcap_next() or pcap_close() */
+	uint32_t caplen;     /* bytes in data */
+	uint32_t wire_len;   /* frame length on the wire */
+	enum pkt_link link;  /* link type of the frame's interface */
+	uint32_t link_raw;   /* the LINKTYPE number from the file, for error messages */
 };
 
 struct pcap_reader;

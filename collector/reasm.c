@@ -115,7 +115,7 @@ static uint32_t seg_cost(uint32_t cap)
 }
 
 _Static_assert(sizeof(struct reasm_seg) + 16 <= REASM_SEG_COST,
-	       "REASM_SEG_COST must cover a segment's header and malloc's own");
+               "REASM_SEG_COST must cover a segment's header and malloc's own");
 
 static void seg_link(struct reasm_dir *d, struct reasm_stats *st, struct reasm_seg **link,
                      struct reasm_seg *g)

@@ -111,21 +111,21 @@ static int live(struct collector *c)
 static struct flow_cfg flow_config(const struct config *cfg)
 {
 	return (struct flow_cfg){
-		.max_flows = cfg->max_flows,
-		.idle_timeout_ns = cfg->idle_timeout_ns,
-		.hole_timeout_ns = TICK_NS,
-		.max_ooo_bytes = 1u << 20,
-		.max_buffered = 64ull << 20,
-		.ports = cfg->ports,
-		.n_ports = (uint32_t)cfg->n_ports,
-		.http =
-			{
-				.max_header_bytes = cfg->max_header_bytes,
-				.max_pending = 64,
-				.response_timeout_ns = cfg->http_timeout_ns,
-				.capture_headers = cfg->http_headers,
-			},
-		.source = cfg->read_file ? L7_SOURCE_PCAP : L7_SOURCE_SOCKET,
+	        .max_flows = cfg->max_flows,
+	        .idle_timeout_ns = cfg->idle_timeout_ns,
+	        .hole_timeout_ns = TICK_NS,
+	        .max_ooo_bytes = 1u << 20,
+	        .max_buffered = 64ull << 20,
+	        .ports = cfg->ports,
+	        .n_ports = (uint32_t)cfg->n_ports,
+	        .http =
+	                {
+	                        .max_header_bytes = cfg->max_header_bytes,
+	                        .max_pending = 64,
+	                        .response_timeout_ns = cfg->http_timeout_ns,
+	                        .capture_headers = cfg->http_headers,
+	                },
+	        .source = cfg->read_file ? L7_SOURCE_PCAP : L7_SOURCE_SOCKET,
 	};
 }
 

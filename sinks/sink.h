@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 enum sink_result {
-	SINK_OK = 0,	/* everything written */
-	SINK_RETRY = 1, /* a passing failure (full disk, busy server): call again with the same
-			   batch after a backoff; the sink remembers how far it got */
+	SINK_OK = 0,     /* everything written */
+	SINK_RETRY = 1,  /* a passing failure (full disk, busy server): call again with the same
+	                    batch after a backoff; the sink remembers how far it got */
 	SINK_ERROR = -1, /* the batch cannot be delivered: counted as dropped */
 };
 

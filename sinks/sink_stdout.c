@@ -14,12 +14,12 @@
 #define IOV_BATCH 64
 
 struct stdout_state {
-	size_t done;	/* bytes of the current batch already written (kept across SINK_RETRY) */
+	size_t done;    /* bytes of the current batch already written (kept across SINK_RETRY) */
 	int last_errno; /* to log a failure once, not once per batch */
 };
 
 static int stdout_init(struct sink *s, const char *arg, const struct sink_option *opts,
-		       size_t n_opts)
+                       size_t n_opts)
 {
 	if (!arg || strcmp(arg, "json") == 0) {
 		s->format = SINK_FORMAT_JSON;
@@ -44,7 +44,8 @@ static void report(struct stdout_state *st, int err)
 		return;
 	st->last_errno = err;
 	if (err == EPIPE)
-		LOG(LOG_WARN, "stdout was closed: events for the stdout sink are dropped and counted");
+		LOG(LOG_WARN,
+		    "stdout was closed: events for the stdout sink are dropped and counted");
 	else
 		LOG(LOG_WARN, "writing to stdout failed (%s): retrying; events wait in the queue",
 		    strerror(err));
@@ -107,11 +108,11 @@ static void stdout_close(struct sink *s)
 }
 
 const struct sink_ops sink_stdout = {
-	.name = "stdout",
-	.usage = "                             stdout        NDJSON, one event per line\n"
-		 "                             stdout:text   one line per event, for people\n",
-	.init = stdout_init,
-	.write = stdout_write,
-	.flush = stdout_flush,
-	.close = stdout_close,
+        .name = "stdout",
+        .usage = "                             stdout        NDJSON, one event per line\n"
+                 "                             stdout:text   one line per event, for people\n",
+        .init = stdout_init,
+        .write = stdout_write,
+        .flush = stdout_flush,
+        .close = stdout_close,
 };

@@ -38,7 +38,6 @@
 #define TIMEOUT_NS UINT64_C(30000000000)
 #define STEP_NS    UINT64_C(1000)
 
-
 struct fz {
 	struct http_stats st;
 	struct http_cfg cfg;

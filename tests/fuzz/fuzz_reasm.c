@@ -54,7 +54,6 @@ struct fz {
 	size_t npieces;
 };
 
-
 /* Moves the stream on by n bytes, delivered or, for a gap, lost. Without snap cuts and flushes, a
  * gap only ever covers bytes that were never given. */
 static void advance(struct fz *f, size_t n, bool gap)

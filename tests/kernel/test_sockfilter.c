@@ -21,27 +21,27 @@
 #define ETH_P_ARP    0x0806
 #define ETH_P_8021Q  0x8100
 #define ETH_P_8021AD 0x88A8
-#define TCP_FIN	     0x01
-#define TCP_SYN	     0x02
-#define TCP_RST	     0x04
+#define TCP_FIN      0x01
+#define TCP_SYN      0x02
+#define TCP_RST      0x04
 #define TCP_PSH_ACK  0x18
 
 struct spec {
-	bool ip_link;		 /* build for sf_ip: no MAC header */
-	int vlans;		 /* 0, 1 (802.1Q) or 2 (802.1ad outside 802.1Q) */
-	bool v6;		 /* IPv6 instead of IPv4 */
-	uint16_t ethertype;	 /* overrides the IP ethertype (e.g. ARP) */
-	int ip_opt_words;	 /* IPv4 options, 4-byte words */
-	const uint8_t *v6_ext;	 /* IPv6 extension header types, in order, 0-terminated list */
-	uint16_t frag;		 /* IPv4 flags+offset, or IPv6 fragment offset|M */
-	uint8_t proto;		 /* IPPROTO_TCP by default */
-	int tcp_words;		 /* TCP header length in words (5 + options) */
-	uint16_t sport, dport;	 /* 40000 -> 8080 by default */
-	uint8_t flags;		 /* TCP flags, PSH|ACK by default */
-	bool reverse;		 /* the other direction of the default connection */
-	bool short_ihl;		 /* claim more IP header than the frame has */
+	bool ip_link;          /* build for sf_ip: no MAC header */
+	int vlans;             /* 0, 1 (802.1Q) or 2 (802.1ad outside 802.1Q) */
+	bool v6;               /* IPv6 instead of IPv4 */
+	uint16_t ethertype;    /* overrides the IP ethertype (e.g. ARP) */
+	int ip_opt_words;      /* IPv4 options, 4-byte words */
+	const uint8_t *v6_ext; /* IPv6 extension header types, in order, 0-terminated list */
+	uint16_t frag;         /* IPv4 flags+offset, or IPv6 fragment offset|M */
+	uint8_t proto;         /* IPPROTO_TCP by default */
+	int tcp_words;         /* TCP header length in words (5 + options) */
+	uint16_t sport, dport; /* 40000 -> 8080 by default */
+	uint8_t flags;         /* TCP flags, PSH|ACK by default */
+	bool reverse;          /* the other direction of the default connection */
+	bool short_ihl;        /* claim more IP header than the frame has */
 	const char *payload;
-	size_t pad_to;		 /* payload padded with 'x' up to this length */
+	size_t pad_to; /* payload padded with 'x' up to this length */
 };
 
 struct frame {
@@ -92,8 +92,8 @@ static void transport(struct frame *f, const struct spec *s)
 		rest[9] = s->flags ? s->flags : TCP_PSH_ACK;
 		put(f, rest, sizeof(rest));
 		put16(f, 0xffff); /* window */
-		put16(f, 0);	  /* checksum */
-		put16(f, 0);	  /* urgent */
+		put16(f, 0);      /* checksum */
+		put16(f, 0);      /* urgent */
 		for (int i = 5; i < words; i++)
 			put(f, "\x01\x01\x01\x01", 4); /* NOPs */
 	}
@@ -128,7 +128,8 @@ static void ipv4(struct frame *f, const struct spec *s)
 
 static void ipv6(struct frame *f, const struct spec *s)
 {
-	uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, b[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+	        b[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 	size_t ext = 0;
 	int n = 0;
 
@@ -244,15 +245,15 @@ static void counters(struct rig *r, uint64_t out[SF_CTR_MAX])
 	for (uint32_t k = 0; k < SF_CTR_MAX; k++) {
 		out[k] = 0;
 		if (bpf_map__lookup_elem(r->skel->maps.counters, &k, sizeof(k), percpu,
-					 sizeof(percpu), 0) == 0)
+		                         sizeof(percpu), 0) == 0)
 			for (int c = 0; c < r->ncpu; c++)
 				out[k] += percpu[c];
 	}
 }
 
-static const int outcomes[] = {SF_CTR_KEPT,	 SF_CTR_RING_FULL,     SF_CTR_NOT_IP,
-			       SF_CTR_NOT_TCP,	 SF_CTR_NOT_HTTP,      SF_CTR_FRAGMENT,
-			       SF_CTR_MALFORMED, SF_CTR_PORT_FILTERED, SF_CTR_NO_SCRATCH};
+static const int outcomes[] = {SF_CTR_KEPT,      SF_CTR_RING_FULL,     SF_CTR_NOT_IP,
+                               SF_CTR_NOT_TCP,   SF_CTR_NOT_HTTP,      SF_CTR_FRAGMENT,
+                               SF_CTR_MALFORMED, SF_CTR_PORT_FILTERED, SF_CTR_NO_SCRATCH};
 
 /* Runs one frame and returns the counter that moved; checks that exactly one outcome did. */
 static int run(struct rig *r, const struct spec *s, int line)
@@ -266,7 +267,7 @@ static int run(struct rig *r, const struct spec *s, int line)
 	counters(r, before);
 	r->records = 0;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f.b, .data_size_in = (uint32_t)f.n,
-		    .repeat = 1);
+	            .repeat = 1);
 	if (bpf_prog_test_run_opts(prog, &o) != 0 || o.retval != 0) {
 		fprintf(stderr, "line %d: test run failed (retval %u)\n", line, o.retval);
 		check_failures++;
@@ -300,8 +301,8 @@ static int run(struct rig *r, const struct spec *s, int line)
 	do {                                                                                       \
 		int got_ = run((rig), &(struct spec){__VA_ARGS__}, __LINE__);                      \
 		if (got_ != (outcome)) {                                                           \
-			fprintf(stderr, "line %d: counter %d moved, expected %s\n", __LINE__,       \
-				got_, #outcome);                                                   \
+			fprintf(stderr, "line %d: counter %d moved, expected %s\n", __LINE__,      \
+			        got_, #outcome);                                                   \
 			check_failures++;                                                          \
 		}                                                                                  \
 	} while (0)
@@ -328,7 +329,8 @@ static void test_parsing(void)
 	/* An unfragmented datagram may still carry a fragment header (offset 0, M clear). */
 	EXPECT(&r, SF_CTR_KEPT, .payload = "PATCH /x HTTP/1.1\r\n\r\n", .v6 = true,
 	       .v6_ext = ext_frag, .sport = 8);
-	EXPECT(&r, SF_CTR_KEPT, .ip_link = true, .payload = "GET /tun HTTP/1.1\r\n\r\n", .sport = 9);
+	EXPECT(&r, SF_CTR_KEPT, .ip_link = true, .payload = "GET /tun HTTP/1.1\r\n\r\n",
+	       .sport = 9);
 	EXPECT(&r, SF_CTR_KEPT, .ip_link = true, .v6 = true, .payload = "HTTP/1.0 404 x\r\n\r\n",
 	       .sport = 10);
 
@@ -390,7 +392,8 @@ static void test_snaplen_and_ports(void)
 	rig_close(&r);
 
 	rig_open(&r, SF_FRAME_MAX, 1 << 20, ports, 1);
-	EXPECT(&r, SF_CTR_KEPT, .payload = "\x16\x03\x01 any bytes on a declared port", .sport = 41);
+	EXPECT(&r, SF_CTR_KEPT, .payload = "\x16\x03\x01 any bytes on a declared port",
+	       .sport = 41);
 	EXPECT(&r, SF_CTR_KEPT, .flags = TCP_SYN, .sport = 42);
 	EXPECT(&r, SF_CTR_KEPT, .payload = "reply", .reverse = true, .sport = 43);
 	EXPECT(&r, SF_CTR_PORT_FILTERED, .payload = "GET / HTTP/1.1\r\n\r\n", .sport = 44,
@@ -409,11 +412,12 @@ static void test_ring_full(void)
 		struct frame f;
 		uint64_t before[SF_CTR_MAX], after[SF_CTR_MAX];
 
-		build(&f, (struct spec){.payload = "GET / HTTP/1.1\r\n", .pad_to = 1400,
-					.sport = (uint16_t)(50 + i)});
+		build(&f, (struct spec){.payload = "GET / HTTP/1.1\r\n",
+		                        .pad_to = 1400,
+		                        .sport = (uint16_t)(50 + i)});
 		counters(&r, before);
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f.b, .data_size_in = (uint32_t)f.n,
-			    .repeat = 1);
+		            .repeat = 1);
 		CHECK(bpf_prog_test_run_opts(bpf_program__fd(r.skel->progs.sf_ethernet), &o) == 0);
 		counters(&r, after);
 		kept += (int)(after[SF_CTR_KEPT] - before[SF_CTR_KEPT]);

@@ -25,9 +25,9 @@ static int check_failures;
 	do {                                                                                       \
 		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
 		if (a_ != b_) {                                                                    \
-			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%" PRIu64 " != %" PRIu64   \
-					")\n",                                                     \
-				__FILE__, __LINE__, #a, #b, a_, b_);                               \
+			fprintf(stderr,                                                            \
+			        "%s:%d: CHECK failed: %s == %s (%" PRIu64 " != %" PRIu64 ")\n",    \
+			        __FILE__, __LINE__, #a, #b, a_, b_);                               \
 			check_failures++;                                                          \
 		}                                                                                  \
 	} while (0)
@@ -37,7 +37,8 @@ static int check_failures;
 		const char *a_ = (a), *b_ = (b);                                                   \
 		if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                           \
 			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (\"%s\" != \"%s\")\n",      \
-				__FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+			        __FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)",                    \
+			        b_ ? b_ : "(null)");                                               \
 			check_failures++;                                                          \
 		}                                                                                  \
 	} while (0)
@@ -59,7 +60,8 @@ static inline void *guarded_copy(const void *p, size_t n)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t span = (n + page - 1) / page * page + page;
-	uint8_t *base = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *base =
+	        mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (base == MAP_FAILED) {
 		perror("mmap");
