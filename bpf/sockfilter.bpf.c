@@ -28,6 +28,10 @@
 /* Set by the loader before load. */
 const volatile __u32 snaplen = SF_FRAME_MAX;
 const volatile __u8 port_filter_on = 0;
+/* Wake the reader only once this much is waiting (it also polls on a short timeout): a wake-up
+ * per record is an interrupt per packet, the largest cost of the filter when it ran with the
+ * default (wake when the reader had caught up, which a fast reader always has). */
+const volatile __u32 wakeup_bytes = 256 << 10;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -263,6 +267,7 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link)
 	 * cannot relate back to cap, and they reject the call as possibly zero-sized. barrier_var
 	 * keeps the 64-bit n in one register from the check to the call. */
 	__u64 n = (__u64)(len < snaplen ? len : snaplen) - 1;
+	__u64 wake;
 
 	if (!s) {
 		count(SF_CTR_NO_SCRATCH, 1);
@@ -284,7 +289,9 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link)
 	s->rec.pkt_type = skb->pkt_type;
 	s->rec.link = link;
 	s->rec.reserved = 0;
-	if (bpf_ringbuf_output(&packets, s, sizeof(s->rec) + n + 1, 0) < 0) {
+	wake = bpf_ringbuf_query(&packets, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									    : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&packets, s, sizeof(s->rec) + n + 1, wake) < 0) {
 		count(SF_CTR_RING_FULL, 1);
 		return;
 	}

@@ -13,6 +13,10 @@
  * packets beyond it are cut and counted as truncated. */
 #define SF_FRAME_MAX 65600
 
+/* How often the reader polls the ring buffer when no wake-up came (the filter wakes it only once
+ * a fill threshold is waiting), so this bounds how late an event can be. */
+#define SF_POLL_MS 10
+
 /* Most ports --port accepts. */
 #define SF_PORTS_MAX 64
 

@@ -107,6 +107,8 @@ static int load(struct socket_capture *c, const struct config *cfg)
 	}
 	c->skel->rodata->snaplen = cfg->snaplen;
 	c->skel->rodata->port_filter_on = cfg->n_ports > 0;
+	c->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 8 < (256u << 10) ? cfg->ringbuf_bytes / 8
+									      : 256u << 10;
 	bpf_map__set_max_entries(c->skel->maps.packets, cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(c->skel->maps.scratch, (uint32_t)ncpu);
 	err = sockfilter_bpf__load(c->skel);

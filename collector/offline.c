@@ -18,6 +18,8 @@ int offline_read(struct collector *c, const char *path)
 		LOG(LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
 		return EXIT_USAGE;
 	}
+	/* Large reads: stdio's default 4 KiB buffer made fread a tenth of --read's time. */
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
 	rc = pcap_open(f, &r);
 	if (rc < 0) {
 		LOG(LOG_ERROR, "%s: %s: l7collect reads pcap and pcapng files", path,

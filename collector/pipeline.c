@@ -12,6 +12,7 @@
 #include "units.h"
 
 #define BATCH_MAX            512
+#define WAKE_BATCH           64 /* queued events that wake a waiting sink thread */
 #define DEFAULT_QUEUE_EVENTS 65536
 #define DEFAULT_QUEUE_BYTES  (64ull << 20)
 #define BACKOFF_MIN_NS       100000000ull  /* 100 ms */
@@ -45,11 +46,13 @@ struct slot {
 	pthread_cond_t items; /* something queued, or closing */
 	pthread_cond_t space; /* something dequeued, or closing */
 	struct out_rec **ring;
-	uint32_t cap, head, count;
+	uint32_t cap, head;
+	uint32_t count; /* changed under mu with set_count; read without it by has_room */
 	uint64_t bytes, max_bytes;
 	bool block;
 	bool closing, reopen;
 	bool finished;     /* the thread is done (guarded by the pipeline's done_mu) */
+	bool waiting;      /* the sink thread sleeps on items */
 	uint64_t deadline; /* CLOCK_MONOTONIC, once closing */
 	struct sink_counters c;
 	struct pipeline *p;
@@ -82,6 +85,18 @@ static void wait_until(pthread_cond_t *c, pthread_mutex_t *mu, uint64_t deadline
 	struct timespec ts = {(time_t)(deadline / 1000000000ull), (long)(deadline % 1000000000ull)};
 
 	pthread_cond_timedwait(c, mu, &ts);
+}
+
+static void set_count(struct slot *sl, uint32_t v)
+{
+	__atomic_store_n(&sl->count, v, __ATOMIC_RELAXED);
+}
+
+/* Read without the lock by the capture thread, the only producer: only the sink thread makes
+ * room, so a stale answer can only call a queue full that just got room (a counted drop). */
+static bool has_room(struct slot *sl)
+{
+	return sl->block || __atomic_load_n(&sl->count, __ATOMIC_RELAXED) < sl->cap;
 }
 
 struct pipeline *pipeline_new(const struct encode_opts *enc)
@@ -171,7 +186,7 @@ static void slot_free(struct slot *sl)
 	while (sl->count) {
 		rec_release(sl->ring[sl->head]);
 		sl->head = (sl->head + 1) % sl->cap;
-		sl->count--;
+		set_count(sl, sl->count - 1);
 	}
 	free(sl->ring);
 	free(sl->sink.spec);
@@ -303,15 +318,18 @@ static void *sink_thread(void *arg)
 	for (;;) {
 		size_t n = 0;
 
-		while (!sl->count && !sl->closing)
+		while (!sl->count && !sl->closing) {
+			sl->waiting = true;
 			pthread_cond_wait(&sl->items, &sl->mu);
+			sl->waiting = false;
+		}
 		if (!sl->count)
 			break; /* closing, and everything delivered */
 		while (n < BATCH_MAX && sl->count) {
 			batch[n] = sl->ring[sl->head];
 			sl->bytes -= batch[n]->len;
 			sl->head = (sl->head + 1) % sl->cap;
-			sl->count--;
+			set_count(sl, sl->count - 1);
 			n++;
 		}
 		pthread_cond_broadcast(&sl->space);
@@ -357,14 +375,19 @@ static void enqueue(struct slot *sl, struct out_rec *r)
 			pthread_mutex_unlock(&sl->mu);
 			return;
 		}
+		if (sl->waiting) /* full of bytes with fewer than WAKE_BATCH events */
+			pthread_cond_signal(&sl->items);
 		pthread_cond_wait(&sl->space, &sl->mu);
 	}
 	atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
 	sl->ring[(sl->head + sl->count) % sl->cap] = r;
-	sl->count++;
+	set_count(sl, sl->count + 1);
 	sl->bytes += r->len;
 	sl->c.queued++;
-	pthread_cond_signal(&sl->items);
+	/* Waking the sink thread per event costs a futex call and a context switch each: wake it
+	 * for a batch here, and for whatever is left once per capture round (pipeline_kick). */
+	if (sl->waiting && (sl->count >= WAKE_BATCH || sl->count == sl->cap))
+		pthread_cond_signal(&sl->items);
 	pthread_mutex_unlock(&sl->mu);
 }
 
@@ -389,19 +412,42 @@ static struct out_rec *encode(struct pipeline *p, enum sink_format fmt, const st
 void pipeline_submit(struct pipeline *p, const struct l7_event *ev)
 {
 	struct out_rec *recs[2] = {NULL, NULL};
+	bool room[2] = {false, false};
 
+	/* Encoding is most of an event's cost: an event no queue of that format has room for is
+	 * counted as dropped without being encoded. */
+	for (size_t i = 0; i < p->n; i++)
+		room[p->slots[i]->sink.format] |= has_room(p->slots[i]);
 	for (int f = 0; f < 2; f++)
-		if (p->want[f])
+		if (p->want[f] && room[f])
 			recs[f] = encode(p, (enum sink_format)f, ev);
 	for (size_t i = 0; i < p->n; i++) {
-		struct out_rec *r = recs[p->slots[i]->sink.format];
+		struct slot *sl = p->slots[i];
+		struct out_rec *r = recs[sl->sink.format];
 
-		if (r)
-			enqueue(p->slots[i], r);
+		if (r) {
+			enqueue(sl, r);
+		} else if (!room[sl->sink.format]) {
+			pthread_mutex_lock(&sl->mu);
+			sl->c.dropped_full++;
+			pthread_mutex_unlock(&sl->mu);
+		}
 	}
 	for (int f = 0; f < 2; f++)
 		if (recs[f])
 			rec_release(recs[f]);
+}
+
+void pipeline_kick(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct slot *sl = p->slots[i];
+
+		pthread_mutex_lock(&sl->mu);
+		if (sl->waiting && sl->count)
+			pthread_cond_signal(&sl->items);
+		pthread_mutex_unlock(&sl->mu);
+	}
 }
 
 void pipeline_reopen(struct pipeline *p)

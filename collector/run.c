@@ -47,24 +47,48 @@ static void emit(void *ctx, const struct l7_event *ev)
 	pipeline_submit(c->pipe, ev);
 }
 
+/* Every counter, as a stats event. Sink counters are left out when sinks is false. */
+static void stats_event(struct collector *c, uint64_t now, bool sinks, struct stats_builder *b,
+			struct l7_event *ev)
+{
+	struct flow_table_counters fc = flow_table_counters(c->ft);
+
+	b->n = 0;
+	if (c->sock)
+		socket_capture_stats_add(c->sock, b);
+	stats_add_wire(b, &c->wire);
+	stats_add_flows(b, &fc);
+	if (sinks)
+		pipeline_stats_add(c->pipe, b);
+	memset(ev, 0, sizeof(*ev));
+	ev->dataset = L7_DATASET_STATS;
+	ev->ts_start = ev->ts_end = now;
+	ev->stats = (struct ev_stats){b->e, b->n, now > c->start_ns ? now - c->start_ns : 0};
+}
+
 void collector_emit_stats(struct collector *c, uint64_t now)
 {
 	struct stats_builder b;
-	struct flow_table_counters fc = flow_table_counters(c->ft);
 	struct l7_event ev;
 
-	b.n = 0;
-	if (c->sock)
-		socket_capture_stats_add(c->sock, &b);
-	stats_add_wire(&b, &c->wire);
-	stats_add_flows(&b, &fc);
-	pipeline_stats_add(c->pipe, &b);
-	memset(&ev, 0, sizeof(ev));
-	ev.dataset = L7_DATASET_STATS;
-	ev.ts_start = ev.ts_end = now;
-	ev.stats = (struct ev_stats){b.e, b.n, now > c->start_ns ? now - c->start_ns : 0};
+	stats_event(c, now, true, &b, &ev);
 	pipeline_submit(c->pipe, &ev);
 	c->last_stats_ns = now;
+}
+
+/* The capture side's counters on stderr at exit: they survive a sink that cannot take the last
+ * stats event (pipeline_close says what the sinks could not deliver). */
+static void log_summary(struct collector *c)
+{
+	struct stats_builder b;
+	struct l7_event ev;
+	struct jw w;
+
+	stats_event(c, clock_ns(CLOCK_REALTIME), false, &b, &ev);
+	jw_init(&w);
+	if (encode_text(&w, &ev, &c->enc) == 0 && w.len > 1)
+		LOG(LOG_INFO, "exit %.*s", (int)w.len - 1, w.buf);
+	jw_free(&w);
 }
 
 void collector_tick(struct collector *c, uint64_t now)
@@ -91,7 +115,7 @@ static int live(struct collector *c)
 	    socket_capture_describe(c->sock));
 	c->last_stats_ns = clock_ns(CLOCK_REALTIME);
 	while (!collector_exiting) {
-		int n = socket_capture_poll(c->sock, 100);
+		int n = socket_capture_poll(c->sock, SF_POLL_MS);
 
 		if (n < 0 && n != -EINTR) {
 			LOG(LOG_ERROR, "reading the ring buffer: %s", strerror(-n));
@@ -102,6 +126,7 @@ static int live(struct collector *c)
 			pipeline_reopen(c->pipe);
 		}
 		collector_tick(c, clock_ns(CLOCK_REALTIME));
+		pipeline_kick(c->pipe);
 	}
 	/* Whatever the filter queued before we stopped. */
 	socket_capture_poll(c->sock, 0);
@@ -176,6 +201,7 @@ int run(const struct config *cfg)
 		flow_table_flush(c.ft, now);
 		if (cfg->stats_interval_ns)
 			collector_emit_stats(&c, cfg->read_file ? clock_ns(CLOCK_REALTIME) : now);
+		log_summary(&c);
 	}
 out:
 	socket_capture_close(c.sock);

@@ -9,16 +9,16 @@ import atexit
 import glob
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
-import time
 
 from jsonschema import Draft202012Validator, FormatChecker, RefResolver
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+# Re-exported for the tests: one import line each.
+from l7common import cleanup, free_port, tmpdir, wait_for, wait_listening  # noqa: F401
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -32,49 +32,14 @@ def require_root():
         sys.exit(77)
 
 
-class Cleanup:
-    """Callbacks run in reverse order at exit, whatever happened."""
-
-    def __init__(self):
-        self._stack = []
-        atexit.register(self.run)
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: sys.exit(1))
-
-    def add(self, fn, *args):
-        self._stack.append((fn, args))
-
-    def run(self):
-        while self._stack:
-            fn, args = self._stack.pop()
-            try:
-                fn(*args)
-            except Exception as e:  # keep cleaning up
-                print(f"cleanup: {fn.__name__}: {e}", file=sys.stderr)
-
-
-cleanup = Cleanup()
+atexit.register(cleanup.run)
+for _sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(_sig, lambda *_: sys.exit(1))
 
 
 def check(cond, msg):
     if not cond:
         raise AssertionError(msg)
-
-
-def wait_for(cond, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-
-
-def tmpdir(prefix="l7t-"):
-    d = tempfile.mkdtemp(prefix=prefix)
-    cleanup.add(shutil.rmtree, d, True)
-    return d
 
 
 def run(cmd, **kw):
@@ -203,26 +168,6 @@ def collector_exchange_check(col):
 
 
 # ---- servers and namespaces ------------------------------------------------------------------
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(host, port, netns=None, timeout=20):
-    def up():
-        if netns:
-            return subprocess.run(["ip", "netns", "exec", netns, "bash", "-c",
-                                   f"exec 3<>/dev/tcp/{host}/{port}"],
-                                  capture_output=True).returncode == 0
-        try:
-            with socket.create_connection((host, port), timeout=1):
-                return True
-        except OSError:
-            return False
-    wait_for(up, timeout, f"a server on {host} port {port}")
-
 
 NGINX_CONF = """
 user root;

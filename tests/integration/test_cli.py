@@ -59,7 +59,7 @@ def main():
     text = [l for l in col.stdout_lines if not l.startswith("{")]
     http_text = [l for l in text if not l.startswith("stats:")]
     check(len(http_text) == 1, f"text lines: {text}")
-    expect = (f"GET /index.html?q=1 -> 200 OK ")
+    expect = "GET /index.html?q=1 -> 200 OK "
     check(http_text[0].startswith(expect) and
           http_text[0].rstrip().endswith(f"ms 127.0.0.1:{t['local_port']} -> 127.0.0.1:{port}"),
           f"text line: {http_text[0]!r}")

@@ -5,11 +5,9 @@ injected on lo. A real request afterwards is still reported, exactly once."""
 
 import random
 import socket
-import struct
 import threading
 
-from harness import (Collector, Nginx, check, collector_exchange_check, free_port, require_root,
-                     wait_for)
+from harness import Collector, Nginx, check, collector_exchange_check, free_port, require_root
 from traffic import curl_transfers
 
 

@@ -1,0 +1,575 @@
+"""Shared pieces of the benchmarks: cleanup on any exit, pinning, /proc readers, nginx, wrk, the
+collector under test (started, waited for, stopped, its stats event parsed), small statistics and
+table printing. Standard library only; run the scripts with /usr/bin/python3 as root.
+
+Everything started here is registered with `cleanup` and torn down at exit, normal or not
+(exception, Ctrl-C, SIGTERM). Child processes get their own session, so a Ctrl-C in the terminal
+reaches only the benchmark script, which then stops them in order (the collector gets SIGINT)."""
+
+import atexit
+import json
+import mmap
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
+from l7common import cleanup, free_port, wait_for, wait_listening  # noqa: E402
+from l7common import tmpdir as _tmpdir  # noqa: E402
+BINARY = os.environ.get("L7COLLECT", os.path.join(ROOT, "build", "l7collect"))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# The collector configurations compared with "no collector". Each maps to the arguments added to
+# the benchmark's own (`-i lo -p PORT` for the HTTP benchmarks). Add a mode here and every
+# benchmark that takes --modes runs it.
+#   T2: everything the collector does by default (full pipeline, NDJSON written out)
+#   T3: the socket-filter capture only; identical to T2 until the collector grows other
+#       capture kinds (syscall probes), when the default will include them
+#   later, e.g. T0: probes attached but leaving at once; T1: capture without parsing
+MODES = {
+    "T2": [],
+    "T3": ["--capture", "socket"],
+}
+
+
+# ---- cleanup ---------------------------------------------------------------------------------
+
+def _interrupted(signum, _frame):
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def main(fn):
+    """Runs a benchmark's main(): root check, signal handling, cleanup, exit status."""
+    if os.geteuid() != 0:
+        sys.exit(f"{sys.argv[0]}: run as root (the collector loads BPF programs)")
+    global ACCOUNT
+    atexit.register(cleanup.run)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupted)
+    rc = 0
+    try:
+        try:
+            ACCOUNT = CpuAccount()
+        except OSError as e:
+            print(f"note: no cpuacct cgroup ({e}): CPU used by other jobs is not reported",
+                  file=sys.stderr)
+        fn()
+    except KeyboardInterrupt as e:
+        print(f"\ninterrupted ({e}): cleaning up", file=sys.stderr)
+        rc = 130
+    finally:
+        cleanup.run()
+    sys.exit(rc)
+
+
+def tmpdir(prefix="l7bench-"):
+    return _tmpdir(prefix)
+
+
+# ---- processes and pinning -------------------------------------------------------------------
+
+def pinned(cmd, cpu):
+    """cmd run on one CPU (taskset), or as it is when cpu is None or the machine lacks that CPU."""
+    if cpu is None or cpu >= os.cpu_count():
+        return list(cmd)
+    return ["taskset", "-c", str(cpu), *cmd]
+
+
+def stop_process(proc, sig=signal.SIGTERM, timeout=10):
+    """Signals a child and reaps it, killing it if it does not go within timeout."""
+    if proc.poll() is not None:
+        return proc.returncode
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+def spawn(cmd, cpu=None, **kw):
+    """Starts a child in its own session, registered for cleanup."""
+    proc = subprocess.Popen(pinned(cmd, cpu), start_new_session=True, **kw)
+    cleanup.add(stop_process, proc)
+    return proc
+
+
+def compile_c(name, workdir):
+    """Builds tests/bench/NAME.c into workdir with cc -O2; returns the binary's path."""
+    out = os.path.join(workdir, name)
+    subprocess.run(["cc", "-O2", "-Wall", "-o", out, os.path.join(HERE, name + ".c")],
+                   check=True)
+    return out
+
+
+def raise_nofile(n):
+    """Raises this process's open-file limit (inherited by children) to at least n."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, max(hard, n)))
+
+
+# ---- /proc -----------------------------------------------------------------------------------
+
+def system_idle():
+    """(idle + iowait seconds summed over CPUs, number of CPUs) from /proc/stat.
+
+    Busy time is derived from idle time: with a tickless kernel, /proc/stat's user/system
+    columns are sampled at timer ticks that do not fire while a CPU idles, so short bursts of
+    work (a request takes tens of microseconds) are mostly missed; idle time is measured
+    exactly."""
+    with open("/proc/stat") as f:
+        lines = f.read().splitlines()
+    fields = [int(x) for x in lines[0].split()[1:]]
+    ncpu = sum(1 for l in lines if re.match(r"cpu\d+ ", l))
+    return (fields[3] + fields[4]) / CLK_TCK, ncpu
+
+
+class CpuAccount:
+    """This script and everything it starts (nginx included: daemons keep their cgroup) in a
+    cpuacct cgroup of their own, so CPU used by anything else on the machine during a run can be
+    told apart: other = all tasks' CPU time - ours."""
+    ROOT = "/sys/fs/cgroup/cpuacct"
+
+    def __init__(self):
+        self.path = os.path.join(self.ROOT, f"l7bench-{os.getpid()}")
+        os.mkdir(self.path)
+        cleanup.add(self.remove)
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+    @staticmethod
+    def _usage(d):
+        with open(os.path.join(d, "cpuacct.usage")) as f:
+            return int(f.read()) / 1e9
+
+    def sample(self):
+        """(CPU seconds of every task on the machine, of ours)."""
+        return self._usage(self.ROOT), self._usage(self.path)
+
+    def remove(self):
+        with open(os.path.join(self.ROOT, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+        wait_for(lambda: _try_rmdir(self.path), 10, "the benchmark's cgroup to empty")
+
+
+def _try_rmdir(path):
+    try:
+        os.rmdir(path)
+        return True
+    except OSError:
+        return False
+
+
+ACCOUNT = None  # a CpuAccount once main() has made one
+
+
+def process_cpu(pid):
+    """utime + stime of a process (all its threads) in seconds, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of proc(5)
+
+
+def process_memory(pid):
+    """{'VmRSS': kB, 'VmHWM': kB, ...} from /proc/PID/status."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key.startswith("Vm") or key.startswith("Rss"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+class CpuWindow:
+    """CPU time over a stretch of wall time: the machine's busy time (`system`), one process's
+    (`process`, optional) and, when the cgroup could be made, what tasks that are not ours used
+    (`other`: another job on the machine, which makes the run noisy)."""
+
+    def __init__(self, pid=None):
+        self.pid = pid
+        self.t0 = time.monotonic()
+        self.idle0, self.ncpu = system_idle()
+        self.proc0 = process_cpu(pid) if pid else 0.0
+        self.acct0 = ACCOUNT.sample() if ACCOUNT else None
+
+    def close(self):
+        self.wall = time.monotonic() - self.t0
+        self.system = max(self.ncpu * self.wall - (system_idle()[0] - self.idle0), 0.0)
+        self.process = process_cpu(self.pid) - self.proc0 if self.pid else 0.0
+        self.other = None
+        if self.acct0:
+            (all1, ours1), (all0, ours0) = ACCOUNT.sample(), self.acct0
+            self.other = max((all1 - all0) - (ours1 - ours0), 0.0)
+        return self
+
+    def other_share(self):
+        """What others used, as a share of the machine over the window (None: unknown)."""
+        return self.other / (self.ncpu * self.wall) if self.other is not None else None
+
+
+def retry_noisy(fn, max_other, tries):
+    """Runs fn() -- a measurement returning a dict whose 'other' is the share of the machine
+    other jobs used meanwhile (None: unknown) -- again while that share was above max_other, at
+    most `tries` times in all; keeps the quietest run and notes how many it took."""
+    best = None
+    for i in range(tries):
+        res = fn()
+        res["tries"] = i + 1
+        if best is None or (res["other"] or 0) < (best["other"] or 0):
+            best = res
+        if res["other"] is None or res["other"] <= max_other:
+            break
+        if i + 1 < tries:
+            progress(f"others used {res['other']:.0%} of the machine: measuring again")
+    best["tries"] = res["tries"]
+    return best
+
+
+def add_noise_args(parser, tries=3):
+    parser.add_argument("--max-other", type=float, default=0.05,
+                        help="redo a run when other jobs used more than this share of the "
+                             "machine during it [0.05]")
+    parser.add_argument("--tries", type=int, default=tries,
+                        help=f"runs at most per measurement when the machine is busy [{tries}]")
+
+
+# ---- servers and clients ---------------------------------------------------------------------
+
+NGINX_CONF = """
+worker_processes 1;
+worker_rlimit_nofile {nofile};
+daemon on;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections {worker_connections}; }}
+http {{
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    keepalive_requests 100000000;
+    keepalive_timeout {keepalive_timeout}s;
+    default_type text/html;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        root {dir}/html;
+    }}
+}}
+"""
+
+INDEX_HTML = b"<html><body><h1>l7collect benchmark</h1><p>" + b"x" * 512 + b"</p></body></html>\n"
+
+
+class Nginx:
+    """One nginx worker with its own prefix (config, logs, html) in a temp dir, pinned to `cpu`,
+    serving /index.html (a small static file) with the access log on, so requests can be
+    counted."""
+
+    def __init__(self, cpu=0, worker_connections=4096, keepalive_timeout=600):
+        self.dir = tmpdir("l7bench-nginx-")
+        self.port = free_port()
+        self.cpu = cpu
+        os.chmod(self.dir, 0o755)  # the worker runs as nobody and must read html/
+        os.makedirs(os.path.join(self.dir, "html"))
+        with open(os.path.join(self.dir, "html", "index.html"), "wb") as f:
+            f.write(INDEX_HTML)
+        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
+            f.write(NGINX_CONF.format(dir=self.dir, port=self.port,
+                                      worker_connections=worker_connections,
+                                      nofile=worker_connections * 2 + 64,
+                                      keepalive_timeout=keepalive_timeout))
+        self.access_log = os.path.join(self.dir, "access.log")
+
+    def url(self, path="/index.html"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self):
+        cmd = ["nginx", "-q", "-c", os.path.join(self.dir, "nginx.conf"), "-p", self.dir]
+        subprocess.run(pinned(cmd, self.cpu), check=True, start_new_session=True)
+        cleanup.add(self.stop)
+        wait_listening("127.0.0.1", self.port)
+        self.check_serving()
+        return self
+
+    def check_serving(self):
+        """One request must get the file back, or every number after it is about error pages."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while chunk := s.recv(65536):
+                reply += chunk
+        if not reply.startswith(b"HTTP/1.1 200") or not reply.endswith(INDEX_HTML):
+            raise RuntimeError(f"nginx in {self.dir} does not serve /index.html: "
+                               f"{reply[:200]!r}")
+
+    def pid(self):
+        with open(os.path.join(self.dir, "nginx.pid")) as f:
+            return int(f.read())
+
+    def stop(self):
+        try:
+            pid = self.pid()
+        except FileNotFoundError:
+            return
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 10, "nginx to stop")
+
+    def logged_requests(self):
+        """Lines in the access log so far (one per request served)."""
+        return count_bytes(self.access_log, b"\n")
+
+
+def count_bytes(path, needle):
+    """Occurrences of needle in a file, without reading it into a Python string."""
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return 0
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        n, pos = 0, m.find(needle)
+        while pos >= 0:
+            n += 1
+            pos = m.find(needle, pos + 1)
+        return n
+
+
+def run_wrk(url, duration, connections=50, threads=1, cpu=1):
+    """wrk's closed-loop throughput: {'rps', 'requests', 'errors'}."""
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", url]
+    proc = spawn(cmd, cpu, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out, _ = proc.communicate(timeout=duration + 60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed:\n{out}")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    reqs = re.search(r"(\d+) requests in", out)
+    errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(rps.group(1)), "requests": int(reqs.group(1)),
+            "errors": errors + (int(non2xx.group(1)) if non2xx else 0), "output": out}
+
+
+# ---- the collector ---------------------------------------------------------------------------
+
+def check_binary():
+    """Snapshots the collector binary into a temp dir and uses the copy, so a rebuild during a
+    long benchmark neither breaks it nor changes what is measured half-way."""
+    global BINARY
+    if not os.access(BINARY, os.X_OK):
+        sys.exit(f"no collector at {BINARY}: build it with scripts/build.sh (or set L7COLLECT)")
+    built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(BINARY)))
+    copy = os.path.join(tmpdir("l7bench-bin-"), "l7collect")
+    shutil.copy2(BINARY, copy)
+    version = subprocess.run([copy, "--version"], capture_output=True, text=True, check=True)
+    print(f"collector: {BINARY} ({version.stdout.strip()}, built {built}), run from a copy")
+    BINARY = copy
+
+
+class Collector:
+    """The collector under test. stdout is a file path, a file descriptor (e.g. a pipe's write
+    end) or subprocess.DEVNULL; stderr goes to a log file in workdir."""
+
+    def __init__(self, args, stdout, workdir, cpu=None):
+        self.args = [BINARY, *args]
+        self.stdout = stdout
+        self.stderr_path = os.path.join(workdir, f"collector-{time.monotonic_ns()}.log")
+        self.cpu = cpu
+        self.proc = None
+        self.rc = None
+        self.rusage = None
+
+    def start(self, timeout=30):
+        out = open(self.stdout, "wb") if isinstance(self.stdout, str) else self.stdout
+        with open(self.stderr_path, "wb") as err:
+            self.proc = spawn(self.args, self.cpu, stdout=out, stderr=err)
+        if isinstance(self.stdout, str):
+            out.close()
+        wait_for(lambda: self.ready() or self.proc.poll() is not None, timeout,
+                 "the collector's ready line")
+        if not self.ready():
+            raise RuntimeError(f"collector exited before ready:\n{self.stderr()}")
+        return self
+
+    def stderr(self):
+        with open(self.stderr_path, errors="replace") as f:
+            return f.read()
+
+    def ready(self):
+        return any(l.startswith("l7collect: ready") for l in self.stderr().splitlines())
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def cpu_seconds(self):
+        return process_cpu(self.proc.pid)
+
+    def memory(self):
+        return process_memory(self.proc.pid)
+
+    def wait_idle(self, quiet=0.3, timeout=10.0):
+        """Waits until the collector has used no CPU for `quiet` seconds (it has caught up with
+        what was captured), at most `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        last = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            now = self.cpu_seconds()
+            if now == last:
+                return True
+            last = now
+        return False
+
+    def stop(self, timeout=30):
+        """SIGINT (drain, last stats event, exit); reaps it and keeps its rusage."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                pid, status, ru = os.wait4(self.proc.pid, os.WNOHANG)
+                if pid:
+                    self.proc.returncode = os.waitstatus_to_exitcode(status)
+                    self.rusage = ru
+                    break
+                time.sleep(0.02)
+            else:
+                print(f"collector did not exit {timeout}s after SIGINT: killed",
+                      file=sys.stderr)
+                self.proc.kill()
+                self.proc.wait()
+        self.rc = self.proc.returncode
+        return self.rc
+
+
+def last_stats(path):
+    """The counters of the last stats event in an NDJSON file (None if there is none)."""
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        f.seek(max(0, os.path.getsize(path) - (1 << 20)))
+        lines = f.read().splitlines()
+    for line in reversed(lines):
+        if b'"dataset":"stats"' in line:
+            return json.loads(line)["l7"]["stats"]
+    return None
+
+
+def stats_from_lines(lines):
+    for line in reversed(lines):
+        if b'"dataset":"stats"' in line:
+            return json.loads(line)["l7"]["stats"]
+    return None
+
+
+def http_events(path):
+    """HTTP events in an NDJSON file (JSON escaping keeps the marker out of string values)."""
+    return count_bytes(path, b'"dataset":"http"')
+
+
+def stat(stats, dotted, default=0):
+    """stat(s, 'kernel.ring_full'): one counter of a stats event."""
+    node = stats or {}
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def sink_drops(stats):
+    """Events every sink dropped (queue full, delivery errors, shutdown)."""
+    return sum(c.get("dropped_queue_full", 0) + c.get("dropped_error", 0) +
+               c.get("dropped_shutdown", 0)
+               for g, c in (stats or {}).items() if g.startswith("sink_"))
+
+
+# ---- numbers and tables ----------------------------------------------------------------------
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, spec=".2f"):
+    if x is None:
+        return "-"
+    return format(x, spec)
+
+
+def fmt_range(xs, spec=".3f"):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "-"
+    return f"{format(median(xs), spec)} [{format(min(xs), spec)}..{format(max(xs), spec)}]"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def print_table(title, headers, rows):
+    """A plain text table: right-aligned columns, a title line above."""
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    print(f"\n{title}")
+    print("  ".join(h.rjust(w) for h, w in zip(headers, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+    sys.stdout.flush()
+
+
+def progress(msg):
+    print(f"... {msg}", file=sys.stderr, flush=True)
+
+
+def _all_process_cpu():
+    out = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    out[int(pid)] = (f.read().strip(), process_cpu(int(pid)))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def busiest_processes(seconds=1.0, top=3):
+    """[(share of one CPU, name)] of the processes busiest over the next `seconds`."""
+    before = _all_process_cpu()
+    time.sleep(seconds)
+    after = _all_process_cpu()
+    used = [((cpu - before[pid][1]) / seconds, name)
+            for pid, (name, cpu) in after.items() if pid in before and pid != os.getpid()]
+    return sorted(used, reverse=True)[:top]
+
+
+def describe_machine():
+    """Where the numbers come from, with a warning when something else keeps the CPUs busy
+    (another job on the machine makes every number here noisy)."""
+    kernel = os.uname().release
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    line = f"machine: {os.cpu_count()} CPUs ({model}), kernel {kernel}"
+    busy = [(share, name) for share, name in busiest_processes() if share >= 0.05]
+    if busy:
+        line += ("\nWARNING: the machine is not idle: " +
+                 ", ".join(f"{name} {share:.0%} of a CPU" for share, name in busy) +
+                 " (results will be noisy)")
+    return line

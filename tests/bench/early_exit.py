@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""What the collector adds to syscalls of processes it has no interest in.
+
+pipe_syscall.c times write(1 byte) + read(1 byte) pairs on a pipe (2M by default) with
+clock_gettime. This runs it pinned to CPU 0, alternately without the collector and with it in
+each mode (`l7collect -i lo [mode args] > /dev/null`, floating), and reports ns per pair
+(median and min over the runs).
+
+Today the collector attaches no syscall probes (socket filter only), so the difference should be
+~0: this is the harness for when it does, and for checking that its probes leave early on
+processes and file descriptors it does not follow.
+
+Usage: sudo /usr/bin/python3 tests/bench/early_exit.py [--rounds 7] [--iterations 2000000]"""
+
+import argparse
+import subprocess
+
+import benchlib as bl
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=7, help="runs per configuration [7]")
+    p.add_argument("--iterations", type=int, default=2_000_000,
+                   help="write+read pairs per run [2000000]")
+    p.add_argument("--modes", default=",".join(bl.MODES),
+                   help=f"collector modes, from {', '.join(bl.MODES)} [all]")
+    bl.add_noise_args(p)
+    a = p.parse_args()
+    a.modes = [m for m in a.modes.split(",") if m]
+    if any(m not in bl.MODES for m in a.modes):
+        p.error(f"known modes: {list(bl.MODES)}")
+    return a
+
+
+def pairs_ns(binary, iterations):
+    """{'ns': ns per pair, 'other': share of the machine other jobs used meanwhile}"""
+    window = bl.CpuWindow()
+    out = subprocess.run(bl.pinned([binary, str(iterations)], 0), check=True,
+                         capture_output=True, text=True).stdout
+    window.close()
+    return {"ns": float(dict(kv.split("=") for kv in out.split())["ns_per_pair"]),
+            "other": window.other_share()}
+
+
+def run_once(binary, args, mode, workdir):
+    """ns per pair with the collector in `mode` (None: without it)."""
+    if mode is None:
+        return pairs_ns(binary, args.iterations)
+    col = bl.Collector(["-i", "lo", *bl.MODES[mode]], subprocess.DEVNULL, workdir).start()
+    try:
+        return pairs_ns(binary, args.iterations)
+    finally:
+        col.stop()
+
+
+def main():
+    args = parse_args()
+    bl.check_binary()
+    workdir = bl.tmpdir()
+    print(bl.describe_machine())
+    binary = bl.compile_c("pipe_syscall", workdir)
+    configs = [None, *args.modes]
+    results = {c: [] for c in configs}
+    for r in range(args.rounds):  # interleaved, so drift hits every configuration alike
+        for c in configs:
+            bl.progress(f"round {r + 1}/{args.rounds}: {c or 'baseline'}")
+            results[c].append(bl.retry_noisy(lambda: run_once(binary, args, c, workdir),
+                                             args.max_other, args.tries))
+    base = [r["ns"] for r in results[None]]
+    rows = []
+    for c in configs:
+        ns = [r["ns"] for r in results[c]]
+        other = max((r["other"] or 0) for r in results[c])
+        rows.append([c or "baseline", " ".join(f"{x:.0f}" for x in ns),
+                     f"{bl.median(ns):.1f}", f"{bl.median(ns) - bl.median(base):+.1f}",
+                     f"{(bl.median(ns) / bl.median(base) - 1) * 100:+.1f}%",
+                     f"{min(ns):.1f}", f"{min(ns) - min(base):+.1f}", f"{100 * other:.1f}"])
+    bl.print_table(f"pipe write+read pairs ({args.iterations} per run, pinned to CPU 0; "
+                   f"collector -i lo floating)",
+                   ["config", "ns/pair (each run)", "median", "diff", "diff %", "min",
+                    "diff (min)", "other % (max)"], rows)
+    print("min: the least disturbed run; on a VM the spread between runs (vCPU placement, "
+          "frequency) is often larger than what is measured")
+
+
+if __name__ == "__main__":
+    bl.main(main)

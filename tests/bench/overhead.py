@@ -1,0 +1,268 @@
+#!/usr/bin/python3
+"""What the collector costs a busy HTTP server on this machine, and whether it keeps up.
+
+nginx (one worker, pinned to CPU 0) serves a small static file on loopback; a load generator
+pinned to CPU 1 drives it; the collector (`l7collect -i lo -p PORT [mode args] > file`) floats.
+
+Part 1, closed loop (wrk -t1 -cN): runs alternate baseline (no collector) and with-collector runs,
+  B M1 B M2 B M1 B M2 ... B, so every with-run sits between two baselines; its ratio and extra CPU
+  are taken against the mean of those two neighbours. Per run: requests/s, system CPU busy time
+  per request (/proc/stat), the collector's own CPU (utime+stime) per request, and completeness:
+  HTTP events written vs lines nginx appended to its access log, plus the collector's loss
+  counters.
+Part 2, fixed rate: our open-loop client (openloop.c) sends at 25% and 50% of the median baseline
+  throughput over keep-alive connections; latency is measured from each request's scheduled send
+  time. p50/p99 with and without the collector.
+
+Usage: sudo /usr/bin/python3 tests/bench/overhead.py [--rounds 5] [--duration 5] [--modes T2,T3]
+See tests/bench/README.md for how to read the output."""
+
+import argparse
+import os
+import re
+import subprocess
+
+import benchlib as bl
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=5, help="with-collector runs per mode [5]")
+    p.add_argument("--duration", type=int, default=5, help="seconds per run [5]")
+    p.add_argument("--connections", type=int, default=50, help="wrk connections [50]")
+    p.add_argument("--modes", default=",".join(bl.MODES),
+                   help=f"collector modes, from {', '.join(bl.MODES)} [all]")
+    p.add_argument("--fractions", default="0.25,0.5",
+                   help="fixed-rate loads, as fractions of the baseline throughput [0.25,0.5]")
+    p.add_argument("--fixed-rounds", type=int, default=3, help="fixed-rate runs per mode [3]")
+    p.add_argument("--fixed-connections", type=int, default=50,
+                   help="keep-alive connections of the fixed-rate client [50]")
+    p.add_argument("--no-fixed", action="store_true", help="skip the fixed-rate part")
+    bl.add_noise_args(p)
+    p.add_argument("--perf", action="store_true",
+                   help="at the end, two profiled closed-loop runs of the first mode: perf "
+                        "record -a -g (whole machine), then --call-graph dwarf on the collector")
+    a = p.parse_args()
+    a.modes = [m for m in a.modes.split(",") if m]
+    unknown = [m for m in a.modes if m not in bl.MODES]
+    if unknown:
+        p.error(f"unknown mode(s) {unknown}: known are {list(bl.MODES)}")
+    a.fractions = [float(f) for f in a.fractions.split(",") if f]
+    return a
+
+
+# ---- one run ---------------------------------------------------------------------------------
+
+def collector_args(nginx, mode):
+    return ["-i", "lo", "-p", str(nginx.port), *bl.MODES[mode]]
+
+
+def measure(nginx, mode, load, workdir):
+    """Runs load() (a dict with 'requests') with the collector in `mode` (None: without it) and
+    adds what the run cost and, with the collector, what it reported."""
+    out = os.path.join(workdir, "events.ndjson")
+    col = None
+    if mode:
+        col = bl.Collector(collector_args(nginx, mode), out, workdir).start()
+    logged0 = nginx.logged_requests()
+    window = bl.CpuWindow(col.pid if col else None)
+    res = load()
+    if col:
+        col.wait_idle()  # its backlog is part of the cost
+    window.close()
+    n = max(res["requests"], 1)
+    res.update(mode=mode or "base", sys_us=window.system / n * 1e6, other=window.other_share(),
+               coll_us=window.process / n * 1e6 if col else None)
+    if col:
+        col.stop()
+        stats = bl.last_stats(out)
+        res.update(rc=col.rc, events=bl.http_events(out),
+                   logged=nginx.logged_requests() - logged0,
+                   ring_full=bl.stat(stats, "kernel.ring_full"), drops=bl.sink_drops(stats),
+                   parse_errors=bl.stat(stats, "http.parse_errors"), has_stats=stats is not None)
+        res["complete"] = res["events"] / res["logged"] if res["logged"] else None
+        os.remove(out)
+    return res
+
+
+def wrk_load(nginx, args):
+    return lambda: bl.run_wrk(nginx.url(), args.duration, args.connections, cpu=1)
+
+
+def openloop_load(nginx, client, rate, args):
+    def load():
+        cmd = [client, "-p", str(nginx.port), "-c", str(args.fixed_connections),
+               "-r", str(rate), "-d", str(args.duration + 1), "-w", "1"]
+        proc = bl.spawn(cmd, 1, stdout=subprocess.PIPE, text=True)
+        out, _ = proc.communicate(timeout=args.duration + 60)
+        if proc.returncode != 0:
+            raise RuntimeError(f"openloop failed ({proc.returncode}): {out}")
+        res = {k: float(v) for k, v in (kv.split("=") for kv in out.split())}
+        res["requests"] = int(res["completed"])
+        return res
+    return load
+
+
+def alternating(nginx, args, rounds, load, workdir, what):
+    """B M1 B M2 ... B; returns the runs, each with-run linked to its two baseline neighbours."""
+    plan = [None]
+    for _ in range(rounds):
+        for m in args.modes:
+            plan += [m, None]
+    runs = []
+    for i, mode in enumerate(plan):
+        bl.progress(f"{what}: run {i + 1}/{len(plan)} ({mode or 'baseline'})")
+        runs.append(bl.retry_noisy(lambda: measure(nginx, mode, load, workdir),
+                                   args.max_other, args.tries))
+    for i, r in enumerate(runs):
+        if r["mode"] != "base":
+            r["base"] = [runs[i - 1], runs[i + 1]]
+    return [r for r in runs if r["mode"] != "base"], [r for r in runs if r["mode"] == "base"]
+
+
+def base_mean(run, key):
+    return sum(b[key] for b in run["base"]) / len(run["base"])
+
+
+def noise(*runs):
+    """The largest share of the machine (in %) other jobs used during with-runs or their
+    baselines."""
+    shares = [x["other"] for r in runs for x in [r, *r["base"]] if x["other"] is not None]
+    return bl.fmt(100 * max(shares), ".1f") if shares else "-"
+
+
+# ---- part 1: closed loop ---------------------------------------------------------------------
+
+def closed_loop(nginx, args, workdir):
+    with_runs, base_runs = alternating(nginx, args, args.rounds, wrk_load(nginx, args),
+                                       workdir, "closed loop")
+    rows = []
+    for i, r in enumerate(with_runs):
+        r["ratio"] = bl.ratio(r["rps"], base_mean(r, "rps"))
+        r["extra_sys_us"] = r["sys_us"] - base_mean(r, "sys_us")
+        rows.append([i // len(args.modes) + 1, r["mode"], f"{base_mean(r, 'rps'):.0f}",
+                     f"{r['rps']:.0f}", bl.fmt(r["ratio"], ".3f"),
+                     bl.fmt(base_mean(r, "sys_us"), ".1f"), bl.fmt(r["sys_us"], ".1f"),
+                     bl.fmt(r["extra_sys_us"], ".1f"), bl.fmt(r["coll_us"], ".1f"),
+                     r["events"], r["logged"], bl.fmt(100 * (r["complete"] or 0), ".2f"),
+                     r["ring_full"], r["drops"], r["parse_errors"],
+                     r["rc"] if r["has_stats"] else f"{r['rc']}!", r["errors"], noise(r)])
+    bl.print_table(
+        f"Closed loop: wrk -t1 -c{args.connections} -d{args.duration}s, nginx on CPU 0, wrk on "
+        "CPU 1, collector floating (base = mean of the two neighbouring baseline runs)",
+        ["round", "mode", "base rps", "with rps", "ratio", "base sys us/req", "with sys us/req",
+         "extra sys us/req", "collector us/req", "events", "logged", "complete %", "ring_full",
+         "sink drops", "parse err", "rc", "wrk errors", "other %"], rows)
+    summary = []
+    for m in args.modes:
+        rs = [r for r in with_runs if r["mode"] == m]
+        summary.append([m, bl.fmt_range([r["ratio"] for r in rs]),
+                        bl.fmt(100 * bl.median([r["complete"] for r in rs]), ".2f"),
+                        bl.fmt(bl.median([r["extra_sys_us"] for r in rs]), ".1f"),
+                        bl.fmt(bl.median([r["coll_us"] for r in rs]), ".1f"),
+                        sum(r["ring_full"] for r in rs), sum(r["drops"] for r in rs)])
+    bl.print_table("Closed loop summary (median [min..max] over rounds)",
+                   ["mode", "throughput ratio", "complete %", "extra sys us/req",
+                    "collector us/req", "ring_full (sum)", "sink drops (sum)"], summary)
+    base_rps = bl.median([r["rps"] for r in base_runs])
+    print(f"baseline saturation: {base_rps:.0f} requests/s (median of {len(base_runs)} runs)")
+    return base_rps
+
+
+# ---- part 2: fixed rate ----------------------------------------------------------------------
+
+def fixed_row(frac, rate, mode, runs):
+    """One table row: medians over a mode's fixed-rate runs, each against its two baselines."""
+    med = lambda key: bl.median([r[key] for r in runs])
+    base = lambda key: bl.median([base_mean(r, key) for r in runs])
+    rel = lambda key: bl.median([bl.ratio(r[key], base_mean(r, key)) for r in runs])
+    extra_sys = bl.median([r["sys_us"] - base_mean(r, "sys_us") for r in runs])
+    involved = {id(x): x for r in runs for x in [r, *r["base"]]}.values()
+    return [f"{frac:.0%}", rate, mode, bl.fmt(base("achieved_rps"), ".0f"),
+            bl.fmt(base("p50_us"), ".0f"), bl.fmt(med("p50_us"), ".0f"), bl.fmt(rel("p50_us")),
+            bl.fmt(base("p99_us"), ".0f"), bl.fmt(med("p99_us"), ".0f"), bl.fmt(rel("p99_us")),
+            bl.fmt(extra_sys, ".1f"), bl.fmt(med("coll_us"), ".1f"),
+            bl.fmt(100 * med("complete"), ".2f"), int(sum(x["errors"] for x in involved)),
+            noise(*runs)]
+
+
+def fixed_rate(nginx, args, workdir, base_rps):
+    client = bl.compile_c("openloop", workdir)
+    rows = []
+    for frac in args.fractions:
+        rate = round(base_rps * frac)
+        with_runs, _ = alternating(nginx, args, args.fixed_rounds,
+                                   openloop_load(nginx, client, rate, args), workdir,
+                                   f"fixed rate {rate}/s")
+        for m in args.modes:
+            rows.append(fixed_row(frac, rate, m, [r for r in with_runs if r["mode"] == m]))
+    bl.print_table(
+        f"Fixed rate: openloop over {args.fixed_connections} keep-alive connections, "
+        f"{args.duration}s measured after 1s warm-up, latency from the scheduled send time "
+        f"(medians of {args.fixed_rounds} runs per mode)",
+        ["load", "rate/s", "mode", "base achieved/s", "base p50 us", "with p50 us", "p50 ratio",
+         "base p99 us", "with p99 us", "p99 ratio", "extra sys us/req", "collector us/req",
+         "complete %", "client errors", "other %"], rows)
+
+
+# ---- optional: where the collector's time goes -----------------------------------------------
+
+def perf_report(data, *opts, limit=1.0, lines=25):
+    cmd = ["perf", "report", "-i", data, "--stdio", "-g", "none", "--percent-limit", str(limit),
+           *opts]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    return "\n".join([l.rstrip() for l in out.splitlines()
+                      if l.strip() and not l.startswith("#")][:lines])
+
+
+def profiled_run(nginx, args, workdir, perf_args):
+    """One closed-loop run of the first mode under `perf record perf_args`; returns the data."""
+    data = os.path.join(workdir, "perf.data")
+    col = bl.Collector(collector_args(nginx, args.modes[0]),
+                       os.path.join(workdir, "events.ndjson"), workdir).start()
+    perf = bl.spawn(["perf", "record", "-e", "cpu-clock", "-o", data,
+                     *[str(col.pid) if a == "{pid}" else a for a in perf_args]],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bl.run_wrk(nginx.url(), args.duration, args.connections, cpu=1)
+    bl.stop_process(perf, sig=2, timeout=60)
+    col.stop()
+    os.remove(os.path.join(workdir, "events.ndjson"))
+    return data
+
+
+def profile(nginx, args, workdir):
+    """Two profiled runs: the whole machine (kernel call chains: what capture costs the
+    server's CPUs), then the collector alone with DWARF call chains (the binary has no frame
+    pointers), inclusive of callees."""
+    data = profiled_run(nginx, args, workdir, ["-a", "-g"])
+    print(f"\nperf record -a -g during a closed-loop run ({args.modes[0]}): CPU by command")
+    print(perf_report(data, "--no-children", "-s", "comm", lines=5))
+    print("...kernel functions of the capture path (inclusive):")
+    print("\n".join(l for l in perf_report(data, "--children", "-s", "sym", limit=0.3,
+                                           lines=400).splitlines()
+                    if re.search(r"packet_rcv|bpf_prog_|ringbuf|irq_work", l)))
+    data = profiled_run(nginx, args, workdir,
+                        ["--call-graph", "dwarf,16384", "-F", "999", "-p", "{pid}"])
+    print("\nperf record --call-graph dwarf -p COLLECTOR: by thread")
+    print(perf_report(data, "--no-children", "-s", "pid", lines=5))
+    print("...functions, inclusive of what they call (children, self):")
+    print(perf_report(data, "--children", "-s", "sym", limit=2.0, lines=60))
+
+
+def main():
+    args = parse_args()
+    bl.check_binary()
+    workdir = bl.tmpdir()
+    print(bl.describe_machine())
+    nginx = bl.Nginx(cpu=0).start()
+    bl.progress("warm-up")
+    bl.run_wrk(nginx.url(), 2, args.connections, cpu=1)
+    base_rps = closed_loop(nginx, args, workdir)
+    if not args.no_fixed:
+        fixed_rate(nginx, args, workdir, base_rps)
+    if args.perf:
+        profile(nginx, args, workdir)
+
+
+if __name__ == "__main__":
+    bl.main(main)
