@@ -11,8 +11,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "conns.bpf.h"
 #include "sockfilter.h"
 
+#define AF_INET      2
+#define AF_INET6     10
 #define ETH_HLEN     14
 #define ETH_P_IP     0x0800
 #define ETH_P_IPV6   0x86DD
@@ -256,7 +259,27 @@ ordered:
 }
 
 /* Copies the whole frame, up to the snap length, into the ring buffer. */
-static __always_inline void emit(struct __sk_buff *skb, __u8 link)
+/* The local process that sent this packet, if local_conns knows its connection. */
+static __always_inline void owner(struct sf_record *r, const struct l4 *l4, __u16 sport,
+				  __u16 dport, __u16 family)
+{
+	struct conn_key k = {};
+	struct conn_owner *o;
+
+	__builtin_memcpy(k.laddr, l4->saddr, 16);
+	__builtin_memcpy(k.raddr, l4->daddr, 16);
+	k.lport = bpf_ntohs(sport);
+	k.rport = bpf_ntohs(dport);
+	k.family = family;
+	o = bpf_map_lookup_elem(&local_conns, &k);
+	if (o) {
+		r->owner = *o;
+		r->flags |= SF_REC_OWNED;
+	}
+}
+
+static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct l4 *l4,
+				 __u16 sport, __u16 dport, __u16 family)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
@@ -288,7 +311,8 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link)
 	s->rec.cap_len = n + 1;
 	s->rec.pkt_type = skb->pkt_type;
 	s->rec.link = link;
-	s->rec.reserved = 0;
+	s->rec.flags = 0;
+	owner(&s->rec, l4, sport, dport, family);
 	wake = bpf_ringbuf_query(&packets, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 									    : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&packets, s, sizeof(s->rec) + n + 1, wake) < 0) {
@@ -346,7 +370,7 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 			count(SF_CTR_PORT_FILTERED, 1);
 			return 0;
 		}
-		emit(skb, link);
+		emit(skb, link, &l4, th.source, th.dest, eth_proto == ETH_P_IP ? AF_INET : AF_INET6);
 		return 0;
 	}
 
@@ -373,7 +397,7 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 		else
 			st->fin_seen = seen;
 	}
-	emit(skb, link);
+	emit(skb, link, &l4, th.source, th.dest, eth_proto == ETH_P_IP ? AF_INET : AF_INET6);
 	return 0;
 }
 

@@ -8,6 +8,8 @@
 #include <linux/types.h>
 #endif
 
+#include "conns.h"
+
 /* Largest frame copied: Ethernet (14) + two VLAN tags (8) + IPv6 header (40) + the largest IP
  * payload (65535), rounded up. TSO/GSO super-packets on lo and veth reach this size; BIG TCP
  * packets beyond it are cut and counted as truncated. */
@@ -46,6 +48,8 @@ enum sf_counter {
 	SF_CTR_MAX,
 };
 
+#define SF_REC_OWNED 0x1 /* owner holds the local process that sent this packet */
+
 /* One ring buffer record: this header, then cap_len bytes of the frame. */
 struct sf_record {
 	__u64 ts_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
@@ -54,10 +58,11 @@ struct sf_record {
 	__u32 cap_len;  /* bytes that follow this header: min(wire_len, snaplen) */
 	__u8 pkt_type;  /* PACKET_HOST, PACKET_OUTGOING, ... (linux/if_packet.h) */
 	__u8 link;      /* enum sf_link */
-	__u16 reserved;
+	__u16 flags;    /* SF_REC_* */
+	struct conn_owner owner; /* with SF_REC_OWNED, the sender's entry in local_conns */
 };
 
-_Static_assert(sizeof(struct sf_record) == 24, "sf_record layout is shared with user space");
+_Static_assert(sizeof(struct sf_record) == 72, "sf_record layout is shared with user space");
 _Static_assert(sizeof(struct sf_record) % 8 == 0, "frame bytes must follow an 8-byte boundary");
 
 #endif

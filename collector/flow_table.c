@@ -1,28 +1,33 @@
 #include "flow_table.h"
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "community_id.h"
 #include "http_session.h"
+#include "lru_table.h"
+#include "proc_cache.h"
 
 enum flow_state {
 	FLOW_UNDECIDED, /* no payload yet (the handshake started it) */
 	FLOW_HTTP,
 	FLOW_IGNORED, /* its first bytes were not HTTP: followed only to see it end */
+	FLOW_SYSCALL, /* a local process's syscalls report it: followed only to see it end */
 };
 
 struct flow {
+	struct lru_node node;
 	struct l7_tuple key; /* canonical: the lower endpoint is the source */
-	struct flow *hnext;
-	struct flow *older, *newer; /* LRU list */
 	uint64_t last_ts;
 	const char *ifname;
 	uint8_t state;
 	uint8_t fins;              /* bit d: direction d delivered its FIN */
+	uint8_t owned;             /* bit d: owner[d] holds the local process sending direction d */
 	struct reasm_dir reasm[2]; /* direction 0: sent by the key's source */
 	struct http_session http;
+	struct conn_owner owner[2];
 	char community_id[COMMUNITY_ID_LEN]; /* computed when first reported */
 };
 
@@ -34,9 +39,7 @@ struct flow_table {
 	struct http_stats http_stats;
 	flow_emit_fn emit;
 	void *emit_ctx;
-	struct flow **buckets;
-	uint32_t mask;
-	struct flow *oldest, *newest;
+	struct lru_table t;
 	uint8_t port_bits[65536 / 8];
 };
 
@@ -50,18 +53,13 @@ struct flow_call {
 struct flow_table *flow_table_new(const struct flow_cfg *cfg, flow_emit_fn emit, void *ctx)
 {
 	struct flow_table *ft = calloc(1, sizeof(*ft));
-	uint32_t n = 1024;
 
-	if (!ft)
-		return NULL;
-	while (n < cfg->max_flows && n < (1u << 30))
-		n <<= 1;
-	ft->buckets = calloc(n, sizeof(*ft->buckets));
-	if (!ft->buckets) {
+	if (!ft || lru_init(&ft->t, cfg->max_flows,
+			    offsetof(struct flow, key) - offsetof(struct flow, node),
+			    sizeof(struct l7_tuple))) {
 		free(ft);
 		return NULL;
 	}
-	ft->mask = n - 1;
 	ft->cfg = *cfg;
 	ft->cfg.http.stats = &ft->http_stats;
 	ft->reasm_stats.buffered_max = cfg->max_buffered;
@@ -83,17 +81,9 @@ static bool port_declared(const struct flow_table *ft, uint16_t port)
 	return ft->port_bits[port / 8] & (1u << (port % 8));
 }
 
-static uint32_t tuple_hash(const struct l7_tuple *t)
+static struct flow *oldest(const struct flow_table *ft)
 {
-	uint64_t w[5], h = 0x9e3779b97f4a7c15ull;
-
-	memcpy(w, t, sizeof(w));
-	for (int i = 0; i < 5; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return (uint32_t)h;
+	return (struct flow *)ft->t.oldest; /* node is the first member */
 }
 
 /* Orders the endpoints so both directions share a key; returns the packet's direction. */
@@ -109,43 +99,11 @@ static int canonical(const struct l7_tuple *t, struct l7_tuple *key)
 	return 1;
 }
 
-static struct flow **slot_of(struct flow_table *ft, const struct l7_tuple *key)
-{
-	struct flow **pp = &ft->buckets[tuple_hash(key) & ft->mask];
-
-	while (*pp && memcmp(&(*pp)->key, key, sizeof(*key)) != 0)
-		pp = &(*pp)->hnext;
-	return pp;
-}
-
-static void lru_unlink(struct flow_table *ft, struct flow *f)
-{
-	if (f->older)
-		f->older->newer = f->newer;
-	else
-		ft->oldest = f->newer;
-	if (f->newer)
-		f->newer->older = f->older;
-	else
-		ft->newest = f->older;
-	f->older = f->newer = NULL;
-}
-
-static void lru_append(struct flow_table *ft, struct flow *f)
-{
-	f->older = ft->newest;
-	f->newer = NULL;
-	if (ft->newest)
-		ft->newest->newer = f;
-	else
-		ft->oldest = f;
-	ft->newest = f;
-}
-
 static void emit_http(void *ctx, const struct http_report *r)
 {
 	struct flow_call *fc = ctx;
 	struct flow *f = fc->f;
+	struct ev_process proc;
 	struct l7_event ev = {
 	        .dataset = L7_DATASET_HTTP,
 	        .ts_start = r->ts_start,
@@ -168,6 +126,16 @@ static void emit_http(void *ctx, const struct http_report *r)
 	if (!f->community_id[0])
 		community_id_v1(&f->key, 0, f->community_id);
 	ev.community_id = f->community_id;
+	/* The local process that owns the connection: the client's end when it is local. */
+	for (int i = 0; i < 2; i++) {
+		int d = i == 0 ? r->client_dir : !r->client_dir;
+
+		if (f->owned & (1u << d)) {
+			proc_cache_fill(fc->ft->cfg.procs, &f->owner[d], NULL, &proc);
+			ev.process = &proc;
+			break;
+		}
+	}
 	fc->ft->emit(fc->ft->emit_ctx, &ev);
 }
 
@@ -234,21 +202,18 @@ static void flow_end(struct flow_table *ft, struct flow *f, bool closed, uint64_
 		http_session_close(&f->http, &env, closed, ts);
 	for (int d = 0; d < 2; d++)
 		reasm_free(&f->reasm[d], &ft->reasm_cfg);
-	*slot_of(ft, &f->key) = f->hnext;
-	lru_unlink(ft, f);
+	lru_remove(&ft->t, &f->node);
 	ft->stats.active--;
 	free(f);
 }
 
-static struct flow *flow_create(struct flow_table *ft, struct flow **slot,
-                                const struct l7_tuple *key, uint64_t ts)
+static struct flow *flow_create(struct flow_table *ft, const struct l7_tuple *key, uint64_t ts)
 {
 	struct flow *f;
 
-	if (ft->stats.active >= ft->cfg.max_flows && ft->oldest) {
+	if (ft->stats.active >= ft->cfg.max_flows && oldest(ft)) {
 		ft->stats.evicted++;
-		flow_end(ft, ft->oldest, false, ts);
-		slot = slot_of(ft, key); /* the eviction may have changed the chain */
+		flow_end(ft, oldest(ft), false, ts);
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -257,8 +222,7 @@ static struct flow *flow_create(struct flow_table *ft, struct flow **slot,
 	reasm_init(&f->reasm[0]);
 	reasm_init(&f->reasm[1]);
 	http_session_init(&f->http);
-	*slot = f;
-	lru_append(ft, f);
+	lru_insert(&ft->t, &f->node);
 	ft->stats.active++;
 	ft->stats.created++;
 	return f;
@@ -280,10 +244,36 @@ static bool can_start(const struct flow_table *ft, const struct pkt *p)
 	       http_is_response_start(p->payload, p->payload_cap);
 }
 
-void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, const char *ifname)
+/* One truth (DESIGN.md): a connection whose packets a followed local process sends is reported
+ * by the syscall probes, once per local endpoint. The wire view lets go of it, and of any
+ * exchange it had started: the kernel marks the packets, so the decision does not depend on
+ * which ring buffer user space reads first. */
+static void hand_over(struct flow_table *ft, struct flow *f)
+{
+	http_session_free(&f->http);
+	reasm_free(&f->reasm[0], &ft->reasm_cfg);
+	reasm_free(&f->reasm[1], &ft->reasm_cfg);
+	f->state = FLOW_SYSCALL;
+	ft->stats.seen_by_syscalls++;
+}
+
+static void note_owner(struct flow_table *ft, struct flow *f, int dir,
+		       const struct conn_owner *owner)
+{
+	if (!owner)
+		return;
+	if (!(f->owned & (1u << dir))) {
+		f->owner[dir] = *owner;
+		f->owned |= (uint8_t)(1u << dir);
+	}
+	if (owner->flags & CONN_OWNER_TRACED && f->state != FLOW_SYSCALL)
+		hand_over(ft, f);
+}
+
+void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, const char *ifname,
+		       const struct conn_owner *owner)
 {
 	struct l7_tuple key;
-	struct flow **slot;
 	struct flow *f;
 	int dir;
 
@@ -296,31 +286,34 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, 
 		return;
 	}
 	dir = canonical(&p->t, &key);
-	slot = slot_of(ft, &key);
-	f = *slot;
+	f = (struct flow *)lru_find(&ft->t, &key);
 	if (f && (p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN &&
 	    f->reasm[dir].state != REASM_UNSYNCED && p->seq + 1 != f->reasm[dir].next_seq) {
 		/* A new connection on the same addresses and ports: the old one ended unseen. */
 		ft->stats.closed++;
 		flow_end(ft, f, true, ts);
-		slot = slot_of(ft, &key);
 		f = NULL;
 	}
 	if (!f) {
-		if (!can_start(ft, p) || !(f = flow_create(ft, slot, &key, ts))) {
+		if (!can_start(ft, p) || !(f = flow_create(ft, &key, ts))) {
 			ft->stats.skipped++;
 			return;
 		}
 		f->ifname = ifname;
 	}
 	f->last_ts = ts;
-	lru_unlink(ft, f);
-	lru_append(ft, f);
+	lru_touch(&ft->t, &f->node);
+	note_owner(ft, f, dir, owner);
 
-	struct flow_call fc = {ft, f, dir};
+	if (f->state == FLOW_SYSCALL) {
+		if (p->tcp_flags & PKT_TCP_FIN)
+			f->fins |= (uint8_t)(1u << dir);
+	} else {
+		struct flow_call fc = {ft, f, dir};
 
-	reasm_segment(&f->reasm[dir], &ft->reasm_cfg, &reasm_ops, &fc, p->seq, p->payload,
-	              p->payload_cap, p->payload_len, p->tcp_flags, ts);
+		reasm_segment(&f->reasm[dir], &ft->reasm_cfg, &reasm_ops, &fc, p->seq, p->payload,
+			      p->payload_cap, p->payload_len, p->tcp_flags, ts);
+	}
 	if (p->tcp_flags & PKT_TCP_RST || f->fins == 3) {
 		ft->stats.closed++;
 		flow_end(ft, f, true, ts);
@@ -329,13 +322,13 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, 
 
 void flow_table_tick(struct flow_table *ft, uint64_t now)
 {
-	struct flow *f = ft->oldest, *next;
+	struct flow *f = oldest(ft), *next;
 
 	for (; f; f = next) {
 		struct flow_call fc = {ft, f, 0};
 		struct http_session_env env = session_env(&fc);
 
-		next = f->newer;
+		next = (struct flow *)f->node.newer;
 		if (now > f->last_ts && now - f->last_ts > ft->cfg.idle_timeout_ns) {
 			ft->stats.expired++;
 			flow_end(ft, f, false, now);
@@ -361,24 +354,24 @@ void flow_table_tick(struct flow_table *ft, uint64_t now)
 
 void flow_table_flush(struct flow_table *ft, uint64_t now)
 {
-	while (ft->oldest)
-		flow_end(ft, ft->oldest, false, now);
+	while (oldest(ft))
+		flow_end(ft, oldest(ft), false, now);
 }
 
 void flow_table_free(struct flow_table *ft)
 {
-	struct flow *f, *next;
-
 	if (!ft)
 		return;
 	/* No reports from here: call flow_table_flush() first to have them. */
-	for (f = ft->oldest; f; f = next) {
-		next = f->newer;
+	while (oldest(ft)) {
+		struct flow *f = oldest(ft);
+
+		lru_remove(&ft->t, &f->node);
 		http_session_free(&f->http);
 		reasm_free(&f->reasm[0], &ft->reasm_cfg);
 		reasm_free(&f->reasm[1], &ft->reasm_cfg);
 		free(f);
 	}
-	free(ft->buckets);
+	lru_destroy(&ft->t);
 	free(ft);
 }

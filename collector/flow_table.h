@@ -11,7 +11,10 @@
 #include "event.h"
 #include "http_stream.h"
 #include "packet.h"
+#include "conns.h"
 #include "reasm.h"
+
+struct proc_cache;
 
 struct flow_stats {
 	uint64_t active; /* connections in the table now */
@@ -24,6 +27,7 @@ struct flow_stats {
 	uint64_t port_filtered; /* packets outside the --port set */
 	uint64_t not_tcp;       /* UDP packets (DNS is not parsed yet) */
 	uint64_t hole_timeouts; /* directions that stopped waiting for missing bytes */
+	uint64_t seen_by_syscalls; /* connections left to the syscall probes (one truth) */
 };
 
 struct flow_cfg {
@@ -35,6 +39,7 @@ struct flow_cfg {
 	const uint16_t *ports;    /* --port: only these, and all their TCP traffic is HTTP */
 	uint32_t n_ports;
 	struct http_cfg http; /* its stats pointer is set by the table */
+	struct proc_cache *procs; /* for the process fields of events; NULL reading files */
 	enum l7_source source;
 };
 
@@ -44,8 +49,10 @@ struct flow_table;
 
 struct flow_table *flow_table_new(const struct flow_cfg *cfg, flow_emit_fn emit, void *ctx);
 
-/* One decoded packet; ifname (owned by the caller, stable) names where it was seen, or NULL. */
-void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, const char *ifname);
+/* One decoded packet; ifname (owned by the caller, stable) names where it was seen, or NULL;
+ * owner is the local process that sent it (from local_conns), or NULL. */
+void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts,
+		       const char *ifname, const struct conn_owner *owner);
 
 /* Timeouts: call about once a second with the current time (packet time when reading a file). */
 void flow_table_tick(struct flow_table *ft, uint64_t now);

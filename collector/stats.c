@@ -47,6 +47,7 @@ void stats_add_flows(struct stats_builder *b, const struct flow_table_counters *
 	ADD("flows", c->flows, port_filtered);
 	ADD("flows", c->flows, not_tcp);
 	ADD("flows", c->flows, hole_timeouts);
+	ADD("flows", c->flows, seen_by_syscalls);
 
 	ADD("reassembly", c->reasm, segments);
 	ADD("reassembly", c->reasm, out_of_order);

@@ -1,14 +1,15 @@
 #include "wire.h"
 
 void wire_frame(struct flow_table *ft, struct wire_stats *st, const uint8_t *frame, size_t cap,
-                size_t wire_len, enum pkt_link link, uint64_t ts, const char *ifname)
+		size_t wire_len, enum pkt_link link, uint64_t ts, const char *ifname,
+		const struct conn_owner *owner)
 {
 	struct pkt p;
 
 	st->frames++;
 	switch (pkt_decode(frame, cap, wire_len, link, &p)) {
 	case PKT_OK:
-		flow_table_packet(ft, &p, ts, ifname);
+		flow_table_packet(ft, &p, ts, ifname, owner);
 		break;
 	case PKT_ERR_LINK:
 		st->bad_link++;

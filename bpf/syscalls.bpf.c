@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The process view: syscall tracepoints on the calls that move bytes on sockets, and on accept,
+ * connect and close. Arguments are stashed at enter, keyed by thread, and the bytes actually
+ * moved are copied at exit (a read's buffer holds them only then). Only TCP sockets over IPv4
+ * and IPv6 are followed; every other fd leaves at enter after a few reads of the fd table.
+ *
+ * Connections are identified by (tgid, fd) and the struct sock behind the fd: a reused fd that
+ * names another socket is another connection, whether or not its close() was seen. Every
+ * connection is also entered in local_conns, which the socket filter reads, so that packets a
+ * followed process sends are known as its own (reported from here, not again from the wire) and
+ * wire events get their process.
+ *
+ * These are classic tracepoints because this project's machines have neither kprobes nor fentry;
+ * they work from Linux 5.8 (ring buffer) on. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "conns.bpf.h"
+#include "syscalls.h"
+
+#define AF_INET	    2
+#define AF_INET6    10
+#define SOCK_STREAM 1
+#define S_IFMT	    00170000
+#define S_IFSOCK    0140000
+#define MSG_PEEK    2
+#define EINPROGRESS 115
+#define IOV_MAX_FOLLOWED 16 /* iovecs copied per syscall; more are counted, not copied */
+
+/* Set by the loader before load. */
+const volatile __u32 max_payload = 4096;
+const volatile __u32 self_tgid = 0; /* the collector's own sockets (its HTTP sinks) are not followed */
+const volatile __u32 wakeup_bytes = 256 << 10;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by the loader (--ringbuf-size) */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SC_CTR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+enum how {
+	HOW_BUF = 1, /* one buffer: read, write, recvfrom, sendto */
+	HOW_IOV,     /* an iovec array: readv, writev */
+	HOW_MSG,     /* a msghdr: recvmsg, sendmsg */
+	HOW_COUNT,   /* bytes only: sendfile */
+	HOW_CONNECT,
+};
+
+/* What enter saw, for exit. */
+struct stash {
+	__u64 sk;  /* struct sock * */
+	__u64 buf; /* buffer, iovec array or msghdr */
+	__u32 fd;
+	__u32 count; /* buffer size or iovec count */
+	__u8 how;    /* enum how */
+	__u8 dir;    /* enum sc_dir */
+	__u8 reserved[6];
+};
+
+/* Threads inside a followed syscall at once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct stash);
+} stash SEC(".maps");
+
+struct fd_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+struct fd_conn {
+	__u64 sk;
+	__u64 id;
+	struct conn_key key;
+	__u8 role;
+	__u8 reserved[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CONNS_MAX);
+	__type(key, struct fd_key);
+	__type(value, struct fd_conn);
+} fd_conns SEC(".maps");
+
+/* Connection ids: this CPU's number in the top bits, a per-CPU count below. No atomic fetch-add:
+ * it needs Linux 5.12, and per CPU nothing else runs this program at the same time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} conn_seq SEC(".maps");
+
+/* Records are built here: twice the largest payload, so that iovec offsets can be masked into
+ * range and the verifier can see every copy fits. One slot per CPU (a per-CPU array value is
+ * limited to 32 KiB); tracepoint programs run with preemption off, so a slot is never shared. */
+struct scratch {
+	struct sc_record rec;
+	__u8 data[2 * SC_PAYLOAD_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* resized by the loader to the number of CPUs */
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline void count(__u32 idx, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += n;
+}
+
+/* The TCP socket behind fd in the current process, or NULL for anything else (files, pipes, unix
+ * and UDP sockets): task->files->fdt->fd[fd]->f_inode->i_mode says whether it is a socket. */
+static __always_inline struct sock *fd_sock(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(f, private_data);
+	if (BPF_CORE_READ(sock, type) != SOCK_STREAM)
+		return NULL;
+	sk = BPF_CORE_READ(sock, sk);
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return family == AF_INET || family == AF_INET6 ? sk : NULL;
+}
+
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, a dual-stack socket talking IPv4) is stored as
+ * the IPv4 address it is, so that it matches the IPv4 packets the socket filter sees. */
+static __always_inline bool v4_mapped(const __u8 *a)
+{
+	__u64 lo;
+	__u32 mid;
+
+	__builtin_memcpy(&lo, a, 8);
+	__builtin_memcpy(&mid, a + 8, 4);
+	return lo == 0 && mid == bpf_htonl(0x0000ffff);
+}
+
+static __always_inline void unmap_v4(__u8 *a)
+{
+	__builtin_memcpy(a, a + 12, 4);
+	__builtin_memset(a + 4, 0, 12);
+}
+
+static __always_inline void sock_key(struct sock *sk, struct conn_key *k)
+{
+	k->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	k->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (k->family == AF_INET) {
+		BPF_CORE_READ_INTO((__u32 *)k->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)k->raddr, sk, __sk_common.skc_daddr);
+		return;
+	}
+	BPF_CORE_READ_INTO((struct in6_addr *)k->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+	BPF_CORE_READ_INTO((struct in6_addr *)k->raddr, sk, __sk_common.skc_v6_daddr);
+	if (v4_mapped(k->laddr) && v4_mapped(k->raddr)) {
+		unmap_v4(k->laddr);
+		unmap_v4(k->raddr);
+		k->family = AF_INET;
+	}
+}
+
+static __always_inline struct scratch *scratch_slot(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
+
+	if (!s)
+		count(SC_CTR_NO_SCRATCH, 1);
+	return s;
+}
+
+/* Fills the record header with who is calling and on what connection. */
+static __always_inline void header(struct sc_record *r, __u8 kind, __u32 fd,
+				   const struct fd_conn *c)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	r->ts_ns = bpf_ktime_get_ns();
+	r->conn_id = c->id;
+	r->tgid = pid_tgid >> 32;
+	r->tid = (__u32)pid_tgid;
+	r->uid = (__u32)uid_gid;
+	r->gid = uid_gid >> 32;
+	r->cgroup_id = bpf_get_current_cgroup_id();
+	r->fd = fd;
+	r->len = 0;
+	r->cap = 0;
+	r->kind = kind;
+	r->dir = 0;
+	r->role = c->role;
+	r->flags = 0;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	BPF_CORE_READ_STR_INTO(&r->pcomm, task, group_leader, comm);
+	r->conn = c->key;
+}
+
+static __always_inline void submit(struct scratch *s, __u32 cap)
+{
+	__u64 wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+			     ? BPF_RB_FORCE_WAKEUP
+			     : BPF_RB_NO_WAKEUP;
+
+	/* The mask only tells the verifier what the callers already ensured: cap <= 2 * max. */
+	cap &= 2 * SC_PAYLOAD_MAX - 1;
+	if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + cap, wake) < 0) {
+		count(SC_CTR_RING_FULL, 1);
+		return;
+	}
+	count(SC_CTR_EVENTS, 1);
+	count(SC_CTR_EVENT_BYTES, cap);
+}
+
+/* A record without payload (open, close, exit). */
+static __always_inline void emit_plain(__u8 kind, __u32 fd, const struct fd_conn *c)
+{
+	struct scratch *s = scratch_slot();
+
+	if (!s)
+		return;
+	header(&s->rec, kind, fd, c);
+	submit(s, 0);
+}
+
+static __always_inline __u64 next_conn_id(void)
+{
+	__u32 zero = 0;
+	__u64 *seq = bpf_map_lookup_elem(&conn_seq, &zero);
+
+	if (!seq)
+		return 0;
+	*seq += 1;
+	return (__u64)bpf_get_smp_processor_id() << 48 | *seq;
+}
+
+/* The connection on (this process, fd), recorded now if it is new. A fd that now names another
+ * socket than the one recorded is a new connection, and the old one is reported closed. */
+static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 role)
+{
+	struct fd_key fk = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd};
+	struct fd_conn *old = bpf_map_lookup_elem(&fd_conns, &fk);
+	struct fd_conn fresh = {};
+	struct conn_owner owner = {};
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	if (old && old->sk == (__u64)sk)
+		return old;
+	if (old) {
+		emit_plain(SC_CLOSE, fd, old);
+		bpf_map_delete_elem(&local_conns, &old->key);
+	}
+	fresh.sk = (__u64)sk;
+	fresh.id = next_conn_id();
+	fresh.role = role;
+	sock_key(sk, &fresh.key);
+	if (bpf_map_update_elem(&fd_conns, &fk, &fresh, BPF_ANY)) {
+		count(SC_CTR_CONN_FULL, 1);
+		return NULL;
+	}
+	owner.tgid = fk.tgid;
+	owner.tid = (__u32)bpf_get_current_pid_tgid();
+	owner.uid = (__u32)uid_gid;
+	owner.gid = uid_gid >> 32;
+	owner.cgroup_id = bpf_get_current_cgroup_id();
+	owner.flags = CONN_OWNER_TRACED;
+	BPF_CORE_READ_STR_INTO(&owner.comm, task, group_leader, comm);
+	if (bpf_map_update_elem(&local_conns, &fresh.key, &owner, BPF_ANY))
+		count(SC_CTR_CONN_FULL, 1);
+	old = bpf_map_lookup_elem(&fd_conns, &fk);
+	if (old)
+		emit_plain(SC_OPEN, fd, old);
+	return old;
+}
+
+static __always_inline bool self(void)
+{
+	return bpf_get_current_pid_tgid() >> 32 == self_tgid;
+}
+
+static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 flags, __u8 how,
+				    __u8 dir)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct stash st = {};
+	struct sock *sk;
+
+	if (self())
+		return 0;
+	sk = fd_sock((__u32)fd);
+	if (!sk)
+		return 0;
+	if (flags & MSG_PEEK) {
+		count(SC_CTR_PEEK, 1);
+		return 0;
+	}
+	st.sk = (__u64)sk;
+	st.buf = buf;
+	st.fd = (__u32)fd;
+	st.count = (__u32)count_;
+	st.how = how;
+	st.dir = dir;
+	if (bpf_map_update_elem(&stash, &pid_tgid, &st, BPF_ANY))
+		count(SC_CTR_STASH_FULL, 1);
+	return 0;
+}
+
+/* Copies n bytes (1 <= n <= SC_PAYLOAD_MAX, as the caller ensured) from user memory to data at
+ * off (off < SC_PAYLOAD_MAX). Masking restates the bounds for the verifier: off + n stays within
+ * the scratch's 2 * SC_PAYLOAD_MAX. */
+static __always_inline int copy_in(struct scratch *s, __u32 off, __u64 n, __u64 from)
+{
+	off &= SC_PAYLOAD_MAX - 1;
+	n = (n - 1) & (SC_PAYLOAD_MAX - 1);
+	return bpf_probe_read_user(s->data + off, n + 1, (const void *)from);
+}
+
+/* Up to limit bytes from an iovec array; returns the bytes copied or -1. */
+static __always_inline int copy_iov(struct scratch *s, __u64 iov, __u32 iovcnt, __u32 limit)
+{
+	__u32 off = 0;
+
+	for (__u32 i = 0; i < IOV_MAX_FOLLOWED; i++) {
+		struct iovec v;
+		__u64 n;
+
+		if (i >= iovcnt || off >= limit)
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), (const void *)(iov + i * sizeof(v))))
+			return -1;
+		n = v.iov_len < limit - off ? v.iov_len : limit - off;
+		if (!n)
+			continue;
+		if (copy_in(s, off, n, (__u64)v.iov_base))
+			return -1;
+		off += n;
+	}
+	return off;
+}
+
+/* The payload of a data syscall that moved `moved` bytes. */
+static __always_inline int copy_payload(struct scratch *s, const struct stash *st, __u32 moved)
+{
+	__u32 limit = moved < max_payload ? moved : max_payload;
+	struct user_msghdr mh;
+
+	if (limit > SC_PAYLOAD_MAX)
+		limit = SC_PAYLOAD_MAX;
+	switch (st->how) {
+	case HOW_BUF:
+		return limit && copy_in(s, 0, limit, st->buf) ? -1 : (int)limit;
+	case HOW_IOV:
+		return copy_iov(s, st->buf, st->count, limit);
+	case HOW_MSG:
+		if (bpf_probe_read_user(&mh, sizeof(mh), (const void *)st->buf))
+			return -1;
+		return copy_iov(s, (__u64)mh.msg_iov, (__u32)mh.msg_iovlen, limit);
+	default: /* HOW_COUNT: sendfile moves file bytes the process never holds */
+		return 0;
+	}
+}
+
+static __always_inline int on_exit(long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct stash *p = bpf_map_lookup_elem(&stash, &pid_tgid);
+	struct stash st;
+	struct fd_conn *c;
+	struct scratch *s;
+	int cap;
+
+	if (!p)
+		return 0;
+	st = *p;
+	bpf_map_delete_elem(&stash, &pid_tgid);
+	if (ret <= 0)
+		return 0;
+	c = conn_get(st.fd, (struct sock *)st.sk, SC_ROLE_UNKNOWN);
+	s = scratch_slot();
+	if (!c || !s)
+		return 0;
+	cap = copy_payload(s, &st, (__u32)ret);
+	if (cap < 0) {
+		count(SC_CTR_READ_FAULT, 1);
+		return 0;
+	}
+	header(&s->rec, SC_DATA, st.fd, c);
+	s->rec.dir = st.dir;
+	s->rec.len = (__u32)ret;
+	s->rec.cap = (__u32)cap;
+	if ((__u32)cap < (__u32)ret && st.how != HOW_COUNT) {
+		s->rec.flags = SC_REC_TRUNCATED;
+		count(SC_CTR_TRUNCATED, 1);
+	}
+	submit(s, (__u32)cap);
+	return 0;
+}
+
+#define DATA_SYSCALL(name, how, dir, buf, cnt, flags)                                              \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
+	{                                                                                          \
+		return on_enter(ctx->args[0], buf, cnt, flags, how, dir);                          \
+	}                                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
+	{                                                                                          \
+		return on_exit(ctx->ret);                                                          \
+	}
+
+DATA_SYSCALL(read, HOW_BUF, SC_INGRESS, ctx->args[1], ctx->args[2], 0)
+DATA_SYSCALL(write, HOW_BUF, SC_EGRESS, ctx->args[1], ctx->args[2], 0)
+DATA_SYSCALL(readv, HOW_IOV, SC_INGRESS, ctx->args[1], ctx->args[2], 0)
+DATA_SYSCALL(writev, HOW_IOV, SC_EGRESS, ctx->args[1], ctx->args[2], 0)
+DATA_SYSCALL(recvfrom, HOW_BUF, SC_INGRESS, ctx->args[1], ctx->args[2], ctx->args[3])
+DATA_SYSCALL(sendto, HOW_BUF, SC_EGRESS, ctx->args[1], ctx->args[2], 0)
+DATA_SYSCALL(recvmsg, HOW_MSG, SC_INGRESS, ctx->args[1], 0, ctx->args[2])
+DATA_SYSCALL(sendmsg, HOW_MSG, SC_EGRESS, ctx->args[1], 0, 0)
+DATA_SYSCALL(sendfile64, HOW_COUNT, SC_EGRESS, 0, ctx->args[3], 0)
+
+/* accept() returns the new connection's fd; the server side of it. */
+static __always_inline int on_accept(long fd)
+{
+	struct sock *sk;
+
+	if (fd < 0 || self())
+		return 0;
+	sk = fd_sock((__u32)fd);
+	if (sk)
+		conn_get((__u32)fd, sk, SC_ROLE_SERVER);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter(ctx->args[0], 0, 0, 0, HOW_CONNECT, SC_EGRESS);
+}
+
+/* A non-blocking connect() returns EINPROGRESS, but the local port is already bound: the
+ * connection can be recorded now, before its first byte. */
+SEC("tracepoint/syscalls/sys_exit_connect")
+int exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct stash *p = bpf_map_lookup_elem(&stash, &pid_tgid);
+	struct stash st;
+
+	if (!p)
+		return 0;
+	st = *p;
+	bpf_map_delete_elem(&stash, &pid_tgid);
+	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS)
+		conn_get(st.fd, (struct sock *)st.sk, SC_ROLE_CLIENT);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	struct fd_key fk = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = (__u32)ctx->args[0]};
+	struct fd_conn *c = bpf_map_lookup_elem(&fd_conns, &fk);
+
+	if (!c)
+		return 0;
+	emit_plain(SC_CLOSE, fk.fd, c);
+	bpf_map_delete_elem(&local_conns, &c->key);
+	bpf_map_delete_elem(&fd_conns, &fk);
+	return 0;
+}
+
+/* The last thread of a process is gone: so are its connections, closed or not. */
+SEC("tracepoint/sched/sched_process_exit")
+int process_exit(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fd_conn none = {};
+
+	(void)ctx;
+	if (BPF_CORE_READ(task, signal, live.counter) != 0 || self())
+		return 0;
+	emit_plain(SC_EXIT, 0, &none);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,73 @@
+/* The syscall probes' side of the kernel/user boundary: the records of their ring buffer, their
+ * counters, and the limits user space configures. Included by syscalls.bpf.c and the collector;
+ * fixed-width types only. */
+#ifndef L7_BPF_SYSCALLS_H
+#define L7_BPF_SYSCALLS_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#include "conns.h"
+
+/* Largest --max-payload: bytes copied per syscall (iovecs included). */
+#define SC_PAYLOAD_MAX 32768
+
+enum sc_kind {
+	SC_DATA = 1, /* bytes a syscall moved on a socket */
+	SC_OPEN,     /* accept() or connect() made a connection, or data showed one we had not seen */
+	SC_CLOSE,    /* close() on a followed connection */
+	SC_EXIT,     /* a process exited: its connections are gone */
+};
+
+enum sc_dir {
+	SC_EGRESS = 0, /* the process sent (write, send*) */
+	SC_INGRESS = 1, /* the process received (read, recv*) */
+};
+
+enum sc_role {
+	SC_ROLE_UNKNOWN = 0, /* open before the collector started: the first message will say */
+	SC_ROLE_CLIENT,	     /* connect() */
+	SC_ROLE_SERVER,	     /* accept() */
+};
+
+#define SC_REC_TRUNCATED 0x1 /* len > cap: --max-payload cut the copy */
+
+struct sc_record {
+	__u64 ts_ns;   /* bpf_ktime_get_ns() at syscall exit */
+	__u64 conn_id; /* unique per connection for the collector's lifetime */
+	__u32 tgid;
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u64 cgroup_id;
+	__u32 fd;
+	__u32 len; /* bytes the syscall moved (SC_DATA) */
+	__u32 cap; /* payload bytes after this header */
+	__u8 kind; /* enum sc_kind */
+	__u8 dir;  /* enum sc_dir */
+	__u8 role; /* enum sc_role */
+	__u8 flags;
+	char comm[16];	/* the thread's */
+	char pcomm[16]; /* the thread group leader's */
+	struct conn_key conn;
+};
+
+_Static_assert(sizeof(struct sc_record) == 128, "sc_record layout is shared with user space");
+_Static_assert(sizeof(struct sc_record) % 8 == 0, "payload must follow an 8-byte boundary");
+
+/* Per-CPU counters; every syscall on a followed socket ends in one of the outcome counters. */
+enum sc_counter {
+	SC_CTR_EVENTS = 0,	/* records written */
+	SC_CTR_EVENT_BYTES,	/* payload bytes written */
+	SC_CTR_RING_FULL,	/* lost: the ring buffer had no room */
+	SC_CTR_TRUNCATED,	/* data records cut at --max-payload */
+	SC_CTR_STASH_FULL,	/* lost: no room to keep a syscall's arguments until its exit */
+	SC_CTR_CONN_FULL,	/* a connection could not be recorded (its data is still sent) */
+	SC_CTR_READ_FAULT,	/* lost: the process's buffer could not be read */
+	SC_CTR_PEEK,		/* MSG_PEEK receives, skipped: the bytes will be read again */
+	SC_CTR_NO_SCRATCH,	/* lost: no scratch space on this CPU */
+	SC_CTR_MAX,
+};
+
+#endif

@@ -1,0 +1,106 @@
+#include "lru_table.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lru_init(struct lru_table *t, uint32_t expected, ptrdiff_t key_off, size_t key_len)
+{
+	uint32_t n = 1024;
+
+	memset(t, 0, sizeof(*t));
+	while (n < expected && n < (1u << 30))
+		n <<= 1;
+	t->buckets = calloc(n, sizeof(*t->buckets));
+	if (!t->buckets)
+		return -ENOMEM;
+	t->mask = n - 1;
+	t->key_off = key_off;
+	t->key_len = key_len;
+	return 0;
+}
+
+void lru_destroy(struct lru_table *t)
+{
+	free(t->buckets);
+	t->buckets = NULL;
+}
+
+static const void *key_of(const struct lru_table *t, const struct lru_node *n)
+{
+	return (const char *)n + t->key_off;
+}
+
+/* FNV-1a, 64 bits, folded: keys are short (8 to 40 bytes) and hashed once per lookup. */
+static uint32_t hash(const struct lru_table *t, const void *key)
+{
+	const uint8_t *p = key;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < t->key_len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return (uint32_t)(h ^ h >> 32);
+}
+
+static struct lru_node **slot(const struct lru_table *t, const void *key)
+{
+	struct lru_node **pp = &t->buckets[hash(t, key) & t->mask];
+
+	while (*pp && memcmp(key_of(t, *pp), key, t->key_len) != 0)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+struct lru_node *lru_find(const struct lru_table *t, const void *key)
+{
+	return *slot(t, key);
+}
+
+static void unlink_lru(struct lru_table *t, struct lru_node *n)
+{
+	if (n->older)
+		n->older->newer = n->newer;
+	else
+		t->oldest = n->newer;
+	if (n->newer)
+		n->newer->older = n->older;
+	else
+		t->newest = n->older;
+	n->older = n->newer = NULL;
+}
+
+static void append_lru(struct lru_table *t, struct lru_node *n)
+{
+	n->older = t->newest;
+	n->newer = NULL;
+	if (t->newest)
+		t->newest->newer = n;
+	else
+		t->oldest = n;
+	t->newest = n;
+}
+
+void lru_insert(struct lru_table *t, struct lru_node *n)
+{
+	struct lru_node **pp = slot(t, key_of(t, n));
+
+	n->hnext = NULL;
+	*pp = n;
+	append_lru(t, n);
+	t->count++;
+}
+
+void lru_remove(struct lru_table *t, struct lru_node *n)
+{
+	*slot(t, key_of(t, n)) = n->hnext;
+	unlink_lru(t, n);
+	t->count--;
+}
+
+void lru_touch(struct lru_table *t, struct lru_node *n)
+{
+	if (t->newest == n)
+		return;
+	unlink_lru(t, n);
+	append_lru(t, n);
+}
