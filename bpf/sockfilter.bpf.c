@@ -261,7 +261,7 @@ ordered:
 /* Copies the whole frame, up to the snap length, into the ring buffer. */
 /* The local process that sent this packet, if local_conns knows its connection. */
 static __always_inline void owner(struct sf_record *r, const struct l4 *l4, __u16 sport,
-				  __u16 dport, __u16 family)
+                                  __u16 dport, __u16 family)
 {
 	struct conn_key k = {};
 	struct conn_owner *o;
@@ -278,8 +278,8 @@ static __always_inline void owner(struct sf_record *r, const struct l4 *l4, __u1
 	}
 }
 
-static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct l4 *l4,
-				 __u16 sport, __u16 dport, __u16 family)
+static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct l4 *l4, __u16 sport,
+                                 __u16 dport, __u16 family)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
@@ -314,7 +314,7 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct 
 	s->rec.flags = 0;
 	owner(&s->rec, l4, sport, dport, family);
 	wake = bpf_ringbuf_query(&packets, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									    : BPF_RB_NO_WAKEUP;
+	                                                                      : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&packets, s, sizeof(s->rec) + n + 1, wake) < 0) {
 		count(SF_CTR_RING_FULL, 1);
 		return;
@@ -370,7 +370,8 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 			count(SF_CTR_PORT_FILTERED, 1);
 			return 0;
 		}
-		emit(skb, link, &l4, th.source, th.dest, eth_proto == ETH_P_IP ? AF_INET : AF_INET6);
+		emit(skb, link, &l4, th.source, th.dest,
+		     eth_proto == ETH_P_IP ? AF_INET : AF_INET6);
 		return 0;
 	}
 

@@ -52,13 +52,13 @@ enum sf_counter {
 
 /* One ring buffer record: this header, then cap_len bytes of the frame. */
 struct sf_record {
-	__u64 ts_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u32 ifindex;  /* interface the packet was seen on */
-	__u32 wire_len; /* frame length in the kernel (skb->len) */
-	__u32 cap_len;  /* bytes that follow this header: min(wire_len, snaplen) */
-	__u8 pkt_type;  /* PACKET_HOST, PACKET_OUTGOING, ... (linux/if_packet.h) */
-	__u8 link;      /* enum sf_link */
-	__u16 flags;    /* SF_REC_* */
+	__u64 ts_ns;             /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 ifindex;           /* interface the packet was seen on */
+	__u32 wire_len;          /* frame length in the kernel (skb->len) */
+	__u32 cap_len;           /* bytes that follow this header: min(wire_len, snaplen) */
+	__u8 pkt_type;           /* PACKET_HOST, PACKET_OUTGOING, ... (linux/if_packet.h) */
+	__u8 link;               /* enum sf_link */
+	__u16 flags;             /* SF_REC_* */
 	struct conn_owner owner; /* with SF_REC_OWNED, the sender's entry in local_conns */
 };
 

@@ -20,19 +20,23 @@
 #include "conns.bpf.h"
 #include "syscalls.h"
 
-#define AF_INET	    2
-#define AF_INET6    10
-#define SOCK_STREAM 1
-#define S_IFMT	    00170000
-#define S_IFSOCK    0140000
-#define MSG_PEEK    2
-#define EINPROGRESS 115
+#define AF_INET          2
+#define AF_INET6         10
+#define SOCK_STREAM      1
+#define S_IFMT           00170000
+#define S_IFSOCK         0140000
+#define MSG_PEEK         2
+#define EINPROGRESS      115
 #define IOV_MAX_FOLLOWED 16 /* iovecs copied per syscall; more are counted, not copied */
 
 /* Set by the loader before load. */
 const volatile __u32 max_payload = 4096;
-const volatile __u32 self_tgid = 0; /* the collector's own sockets (its HTTP sinks) are not followed */
+const volatile __u32 self_tgid =
+        0; /* the collector's own sockets (its HTTP sinks) are not followed */
 const volatile __u32 wakeup_bytes = 256 << 10;
+/* Off with --capture socket: only accept/connect/close run, to fill local_conns for the wire
+ * view's process fields, and no records are written. */
+const volatile __u8 follow_data = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -201,7 +205,7 @@ static __always_inline struct scratch *scratch_slot(void)
 
 /* Fills the record header with who is calling and on what connection. */
 static __always_inline void header(struct sc_record *r, __u8 kind, __u32 fd,
-				   const struct fd_conn *c)
+                                   const struct fd_conn *c)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
@@ -229,8 +233,8 @@ static __always_inline void header(struct sc_record *r, __u8 kind, __u32 fd,
 static __always_inline void submit(struct scratch *s, __u32 cap)
 {
 	__u64 wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-			     ? BPF_RB_FORCE_WAKEUP
-			     : BPF_RB_NO_WAKEUP;
+	                     ? BPF_RB_FORCE_WAKEUP
+	                     : BPF_RB_NO_WAKEUP;
 
 	/* The mask only tells the verifier what the callers already ensured: cap <= 2 * max. */
 	cap &= 2 * SC_PAYLOAD_MAX - 1;
@@ -245,8 +249,11 @@ static __always_inline void submit(struct scratch *s, __u32 cap)
 /* A record without payload (open, close, exit). */
 static __always_inline void emit_plain(__u8 kind, __u32 fd, const struct fd_conn *c)
 {
-	struct scratch *s = scratch_slot();
+	struct scratch *s;
 
+	if (!follow_data)
+		return;
+	s = scratch_slot();
 	if (!s)
 		return;
 	header(&s->rec, kind, fd, c);
@@ -294,7 +301,7 @@ static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 
 	owner.uid = (__u32)uid_gid;
 	owner.gid = uid_gid >> 32;
 	owner.cgroup_id = bpf_get_current_cgroup_id();
-	owner.flags = CONN_OWNER_TRACED;
+	owner.flags = follow_data ? CONN_OWNER_TRACED : 0;
 	BPF_CORE_READ_STR_INTO(&owner.comm, task, group_leader, comm);
 	if (bpf_map_update_elem(&local_conns, &fresh.key, &owner, BPF_ANY))
 		count(SC_CTR_CONN_FULL, 1);
@@ -310,7 +317,7 @@ static __always_inline bool self(void)
 }
 
 static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 flags, __u8 how,
-				    __u8 dir)
+                                    __u8 dir)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct stash st = {};

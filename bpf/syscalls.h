@@ -15,20 +15,20 @@
 
 enum sc_kind {
 	SC_DATA = 1, /* bytes a syscall moved on a socket */
-	SC_OPEN,     /* accept() or connect() made a connection, or data showed one we had not seen */
-	SC_CLOSE,    /* close() on a followed connection */
-	SC_EXIT,     /* a process exited: its connections are gone */
+	SC_OPEN,  /* accept() or connect() made a connection, or data showed one we had not seen */
+	SC_CLOSE, /* close() on a followed connection */
+	SC_EXIT,  /* a process exited: its connections are gone */
 };
 
 enum sc_dir {
-	SC_EGRESS = 0, /* the process sent (write, send*) */
+	SC_EGRESS = 0,  /* the process sent (write, send*) */
 	SC_INGRESS = 1, /* the process received (read, recv*) */
 };
 
 enum sc_role {
 	SC_ROLE_UNKNOWN = 0, /* open before the collector started: the first message will say */
-	SC_ROLE_CLIENT,	     /* connect() */
-	SC_ROLE_SERVER,	     /* accept() */
+	SC_ROLE_CLIENT,      /* connect() */
+	SC_ROLE_SERVER,      /* accept() */
 };
 
 #define SC_REC_TRUNCATED 0x1 /* len > cap: --max-payload cut the copy */
@@ -48,7 +48,7 @@ struct sc_record {
 	__u8 dir;  /* enum sc_dir */
 	__u8 role; /* enum sc_role */
 	__u8 flags;
-	char comm[16];	/* the thread's */
+	char comm[16];  /* the thread's */
 	char pcomm[16]; /* the thread group leader's */
 	struct conn_key conn;
 };
@@ -58,15 +58,15 @@ _Static_assert(sizeof(struct sc_record) % 8 == 0, "payload must follow an 8-byte
 
 /* Per-CPU counters; every syscall on a followed socket ends in one of the outcome counters. */
 enum sc_counter {
-	SC_CTR_EVENTS = 0,	/* records written */
-	SC_CTR_EVENT_BYTES,	/* payload bytes written */
-	SC_CTR_RING_FULL,	/* lost: the ring buffer had no room */
-	SC_CTR_TRUNCATED,	/* data records cut at --max-payload */
-	SC_CTR_STASH_FULL,	/* lost: no room to keep a syscall's arguments until its exit */
-	SC_CTR_CONN_FULL,	/* a connection could not be recorded (its data is still sent) */
-	SC_CTR_READ_FAULT,	/* lost: the process's buffer could not be read */
-	SC_CTR_PEEK,		/* MSG_PEEK receives, skipped: the bytes will be read again */
-	SC_CTR_NO_SCRATCH,	/* lost: no scratch space on this CPU */
+	SC_CTR_EVENTS = 0,  /* records written */
+	SC_CTR_EVENT_BYTES, /* payload bytes written */
+	SC_CTR_RING_FULL,   /* lost: the ring buffer had no room */
+	SC_CTR_TRUNCATED,   /* data records cut at --max-payload */
+	SC_CTR_STASH_FULL,  /* lost: no room to keep a syscall's arguments until its exit */
+	SC_CTR_CONN_FULL,   /* a connection could not be recorded (its data is still sent) */
+	SC_CTR_READ_FAULT,  /* lost: the process's buffer could not be read */
+	SC_CTR_PEEK,        /* MSG_PEEK receives, skipped: the bytes will be read again */
+	SC_CTR_NO_SCRATCH,  /* lost: no scratch space on this CPU */
 	SC_CTR_MAX,
 };
 

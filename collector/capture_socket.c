@@ -6,26 +6,26 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if_arp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bpf_util.h"
 #include "environment.h"
 #include "interfaces.h"
 #include "log.h"
 #include "sockfilter.skel.h"
-#include "units.h"
 
 struct socket_capture {
 	struct sockfilter_bpf *skel;
-	struct ring_buffer *rb;
 	struct iface *ifaces;
 	int *fds;
 	int n;
 	struct flow_table *ft;
 	struct wire_stats *ws;
-	uint64_t mono_to_real; /* added to bpf_ktime_get_ns() stamps */
+	const uint64_t *mono_to_real; /* added to bpf_ktime_get_ns() stamps; kept by the run loop */
 	uint64_t bad_records;
 	char describe[512];
 };
@@ -49,8 +49,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	wire_frame(c->ft, c->ws, (const uint8_t *)(r + 1), r->cap_len, r->wire_len,
 	           r->link == SF_LINK_IP ? PKT_LINK_RAW : PKT_LINK_ETHERNET,
-	           r->ts_ns + c->mono_to_real, ifname_of(c, r->ifindex),
-		   r->flags & SF_REC_OWNED ? &r->owner : NULL);
+	           r->ts_ns + *c->mono_to_real, ifname_of(c, r->ifindex),
+	           r->flags & SF_REC_OWNED ? &r->owner : NULL);
 	return 0;
 }
 
@@ -88,13 +88,6 @@ fail:
 	return one;
 }
 
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG && log_max_level < LOG_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 static int load(struct socket_capture *c, const struct config *cfg)
 {
 	int err, ncpu = libbpf_num_possible_cpus();
@@ -108,8 +101,7 @@ static int load(struct socket_capture *c, const struct config *cfg)
 	}
 	c->skel->rodata->snaplen = cfg->snaplen;
 	c->skel->rodata->port_filter_on = cfg->n_ports > 0;
-	c->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 8 < (256u << 10) ? cfg->ringbuf_bytes / 8
-									      : 256u << 10;
+	c->skel->rodata->wakeup_bytes = ring_wakeup_bytes(cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(c->skel->maps.packets, cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(c->skel->maps.scratch, (uint32_t)ncpu);
 	err = sockfilter_bpf__load(c->skel);
@@ -153,7 +145,8 @@ static int attach(struct socket_capture *c)
 }
 
 int socket_capture_open(struct socket_capture **out, const struct config *cfg,
-                        struct flow_table *ft, struct wire_stats *ws)
+                        struct flow_table *ft, struct wire_stats *ws, const uint64_t *mono_to_real,
+                        struct ring_buffer **rb)
 {
 	struct socket_capture *c = calloc(1, sizeof(*c));
 	int rc;
@@ -163,7 +156,7 @@ int socket_capture_open(struct socket_capture **out, const struct config *cfg,
 	*out = c;
 	c->ft = ft;
 	c->ws = ws;
-	libbpf_set_print(libbpf_log);
+	c->mono_to_real = mono_to_real;
 	rc = interfaces_resolve(cfg->interfaces, cfg->n_interfaces, &c->ifaces);
 	if (rc < 0)
 		return rc == -ENODEV ? EXIT_USAGE : EXIT_RUNTIME;
@@ -178,20 +171,17 @@ int socket_capture_open(struct socket_capture **out, const struct config *cfg,
 	rc = attach(c);
 	if (rc)
 		return rc;
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.packets), on_record, c, NULL);
-	if (!c->rb) {
-		LOG(LOG_ERROR, "opening the ring buffer: %s", strerror(errno));
+	rc = rings_add(rb, c->skel->maps.packets, on_record, c);
+	if (rc) {
+		LOG(LOG_ERROR, "opening the socket filter's ring buffer: %s", strerror(-rc));
 		return EXIT_RUNTIME;
 	}
-	c->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	return 0;
 }
 
-int socket_capture_poll(struct socket_capture *c, int timeout_ms)
+int socket_capture_conns_fd(const struct socket_capture *c)
 {
-	/* Follows changes of the wall clock (NTP steps) between polls. */
-	c->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
-	return timeout_ms ? ring_buffer__poll(c->rb, timeout_ms) : ring_buffer__consume(c->rb);
+	return bpf_map__fd(c->skel->maps.local_conns);
 }
 
 const char *socket_capture_describe(const struct socket_capture *c)
@@ -201,18 +191,9 @@ const char *socket_capture_describe(const struct socket_capture *c)
 
 void socket_capture_stats_add(struct socket_capture *c, struct stats_builder *b)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t sums[SF_CTR_MAX] = {0};
-	uint64_t *percpu = calloc((size_t)ncpu, sizeof(uint64_t));
+	uint64_t sums[SF_CTR_MAX];
 
-	for (uint32_t k = 0; percpu && k < SF_CTR_MAX; k++) {
-		if (bpf_map__lookup_elem(c->skel->maps.counters, &k, sizeof(k), percpu,
-		                         (size_t)ncpu * sizeof(uint64_t), 0))
-			continue;
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			sums[k] += percpu[cpu];
-	}
-	free(percpu);
+	percpu_sum(c->skel->maps.counters, SF_CTR_MAX, sums);
 	stats_add_kernel(b, sums);
 	stats_add(b, "ringbuf", "bad_records", c->bad_records);
 }
@@ -221,7 +202,6 @@ void socket_capture_close(struct socket_capture *c)
 {
 	if (!c)
 		return;
-	ring_buffer__free(c->rb);
 	for (int i = 0; c->fds && i < c->n; i++)
 		if (c->fds[i] >= 0)
 			close(c->fds[i]);

@@ -7,15 +7,17 @@
 #include "stats.h"
 #include "wire.h"
 
+struct ring_buffer;
 struct socket_capture;
 
-/* Loads, configures and attaches. Returns 0, or an exit status after logging why not. */
+/* Loads, configures and attaches; its ring buffer joins the run loop's poller *rb. Returns 0, or
+ * an exit status after logging why not. */
 int socket_capture_open(struct socket_capture **out, const struct config *cfg,
-                        struct flow_table *ft, struct wire_stats *ws);
+                        struct flow_table *ft, struct wire_stats *ws, const uint64_t *mono_to_real,
+                        struct ring_buffer **rb);
 
-/* Reads what the ring buffer holds, waiting up to timeout_ms for something to arrive. Returns
- * records read or a negative errno (-EINTR when a signal came). */
-int socket_capture_poll(struct socket_capture *c, int timeout_ms);
+/* The local_conns map it created, for the syscall probes to share. */
+int socket_capture_conns_fd(const struct socket_capture *c);
 
 /* Names of the watched interfaces, comma separated, for the ready line. */
 const char *socket_capture_describe(const struct socket_capture *c);

@@ -26,6 +26,8 @@ enum {
 	OPT_RINGBUF,
 	OPT_STATS,
 	OPT_SHUTDOWN,
+	OPT_MAX_PAYLOAD,
+	OPT_LIST_PROBES,
 };
 
 static const struct option options[] = {
@@ -42,6 +44,8 @@ static const struct option options[] = {
         {"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
         {"stats-interval", required_argument, NULL, OPT_STATS},
         {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
+        {"max-payload", required_argument, NULL, OPT_MAX_PAYLOAD},
+        {"list-probes", no_argument, NULL, OPT_LIST_PROBES},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -52,11 +56,17 @@ static void usage(void)
 {
 	printf("Usage: l7collect [OPTION]...\n"
 	       "Watches this host's network traffic with eBPF and writes one JSON event per HTTP\n"
-	       "exchange (request and response paired, with latency) to one or more sinks.\n"
+	       "exchange (request and response paired, with latency, and the local process\n"
+	       "behind it) to one or more sinks.\n"
 	       "\n"
 	       "Capture:\n"
-	       "  -c, --capture LIST       where to look: socket (every packet on the watched\n"
-	       "                           interfaces, parsed in user space) [socket]\n"
+	       "  -c, --capture LIST       where to look, comma separated [socket,syscall]:\n"
+	       "                           syscall: inside each local process (its reads and\n"
+	       "                           writes on TCP sockets): one event per local end,\n"
+	       "                           with role client or server\n"
+	       "                           socket: the packets on the watched interfaces; what\n"
+	       "                           no local process's syscalls saw (other namespaces,\n"
+	       "                           forwarded traffic) is reported from there, once\n"
 	       "  -i, --interface IF       watch IF; repeat for several [every interface that is\n"
 	       "                           up, lo included]\n"
 	       "  -p, --port PORT          follow only this TCP port; repeat for several. All its\n"
@@ -66,6 +76,9 @@ static void usage(void)
 	       "                           bytes (a request method or \"HTTP/1.\")\n"
 	       "  -s, --snaplen BYTES      bytes kept of each packet [%u, the largest]; bytes cut\n"
 	       "                           are counted and marked capture.truncated\n"
+	       "      --max-payload BYTES  bytes copied per syscall, iovecs included [4096, at\n"
+	       "                           most 32768]; what is cut is counted, sizes stay true\n"
+	       "      --list-probes        list the kernel hooks and whether this kernel has them\n"
 	       "      --read FILE          read a pcap or pcapng file instead of capturing, and\n"
 	       "                           exit at its end (no root needed; '-' is stdin)\n"
 	       "\n"
@@ -153,9 +166,6 @@ static int option(int c, const char *arg, struct config *cfg)
 	case 'c':
 		if (parse_capture(arg, &cfg->capture))
 			return bad("--capture", arg, "a list of socket and syscall");
-		if (cfg->capture & CAPTURE_SYSCALL)
-			return bad("--capture", arg,
-			           "the syscall probes are not in this build yet; use socket");
 		return -1;
 	case 'i':
 		return add(cfg->interfaces, &cfg->n_interfaces, arg, "--interface");
@@ -172,6 +182,14 @@ static int option(int c, const char *arg, struct config *cfg)
 		if (parse_size(arg, &v) || v < 128 || v > SF_FRAME_MAX)
 			return bad("--snaplen", arg, "bytes, 128 to 65600");
 		cfg->snaplen = (uint32_t)v;
+		return -1;
+	case OPT_MAX_PAYLOAD:
+		if (parse_size(arg, &v) || v < 1 || v > SC_PAYLOAD_MAX)
+			return bad("--max-payload", arg, "bytes, 1 to 32768");
+		cfg->max_payload = (uint32_t)v;
+		return -1;
+	case OPT_LIST_PROBES:
+		cfg->list_probes = true;
 		return -1;
 	case OPT_READ:
 		cfg->read_file = arg;
@@ -227,7 +245,8 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	int c;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->capture = CAPTURE_SOCKET;
+	cfg->capture = CAPTURE_SOCKET | CAPTURE_SYSCALL;
+	cfg->max_payload = 4096;
 	cfg->snaplen = SF_FRAME_MAX;
 	cfg->ringbuf_bytes = DEFAULT_RINGBUF;
 	cfg->max_flows = DEFAULT_MAX_FLOWS;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "sockfilter.h"
+#include "syscalls.h"
 
 /* Exit statuses. */
 enum {
@@ -33,11 +34,13 @@ struct config {
 	uint32_t ringbuf_bytes;
 	uint32_t max_flows;
 	uint32_t max_header_bytes;
+	uint32_t max_payload; /* bytes copied per syscall */
 	uint64_t http_timeout_ns;
 	uint64_t idle_timeout_ns;
 	uint64_t stats_interval_ns; /* 0: no stats events */
 	uint64_t shutdown_timeout_ns;
 	bool http_headers;
+	bool list_probes;
 	int verbose;
 };
 

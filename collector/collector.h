@@ -11,14 +11,23 @@
 #include "pipeline.h"
 #include "wire.h"
 
+struct conn_table;
+struct proc_cache;
+struct ring_buffer;
 struct socket_capture;
+struct syscall_capture;
 
 struct collector {
 	const struct config *cfg;
 	struct pipeline *pipe;
 	struct flow_table *ft;
 	struct wire_stats wire;
-	struct socket_capture *sock; /* NULL when reading a file */
+	struct socket_capture *sock; /* NULL when reading a file or without --capture socket */
+	struct syscall_capture *sys; /* NULL when reading a file */
+	struct conn_table *conns;    /* syscall connections: NULL without --capture syscall */
+	struct proc_cache *procs;
+	struct ring_buffer *rb; /* one poller for every ring buffer */
+	uint64_t mono_to_real;  /* CLOCK_MONOTONIC (BPF timestamps) to Unix time */
 	struct encode_opts enc;
 	char host[256];
 	uint64_t start_ns;

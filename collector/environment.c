@@ -72,3 +72,17 @@ void env_explain_bpf_failure(const char *what, int err)
 		    strerror(-err));
 	}
 }
+
+const char *env_tracefs(void)
+{
+	static const char *const where[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "%s/events/syscalls", where[i]);
+		if (access(path, F_OK) == 0)
+			return where[i];
+	}
+	return NULL;
+}

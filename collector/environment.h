@@ -6,6 +6,9 @@
 /* 0, or EXIT_USAGE after logging what is missing. */
 int env_check_live(void);
 
+/* Where tracefs is mounted (the syscall probes need it), or NULL. */
+const char *env_tracefs(void);
+
 /* After the kernel refused to load or attach BPF: explains err (a negative errno) in one line. */
 void env_explain_bpf_failure(const char *what, int err);
 

@@ -55,8 +55,8 @@ struct flow_table *flow_table_new(const struct flow_cfg *cfg, flow_emit_fn emit,
 	struct flow_table *ft = calloc(1, sizeof(*ft));
 
 	if (!ft || lru_init(&ft->t, cfg->max_flows,
-			    offsetof(struct flow, key) - offsetof(struct flow, node),
-			    sizeof(struct l7_tuple))) {
+	                    offsetof(struct flow, key) - offsetof(struct flow, node),
+	                    sizeof(struct l7_tuple))) {
 		free(ft);
 		return NULL;
 	}
@@ -258,7 +258,7 @@ static void hand_over(struct flow_table *ft, struct flow *f)
 }
 
 static void note_owner(struct flow_table *ft, struct flow *f, int dir,
-		       const struct conn_owner *owner)
+                       const struct conn_owner *owner)
 {
 	if (!owner)
 		return;
@@ -271,7 +271,7 @@ static void note_owner(struct flow_table *ft, struct flow *f, int dir,
 }
 
 void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, const char *ifname,
-		       const struct conn_owner *owner)
+                       const struct conn_owner *owner)
 {
 	struct l7_tuple key;
 	struct flow *f;
@@ -312,7 +312,7 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, 
 		struct flow_call fc = {ft, f, dir};
 
 		reasm_segment(&f->reasm[dir], &ft->reasm_cfg, &reasm_ops, &fc, p->seq, p->payload,
-			      p->payload_cap, p->payload_len, p->tcp_flags, ts);
+		              p->payload_cap, p->payload_len, p->tcp_flags, ts);
 	}
 	if (p->tcp_flags & PKT_TCP_RST || f->fins == 3) {
 		ft->stats.closed++;

@@ -19,14 +19,14 @@ struct proc_cache;
 struct flow_stats {
 	uint64_t active; /* connections in the table now */
 	uint64_t created;
-	uint64_t closed;        /* ended by FIN or RST */
-	uint64_t expired;       /* idle longer than the idle timeout */
-	uint64_t evicted;       /* given up because the table was full */
-	uint64_t not_http;      /* connections whose first bytes were not HTTP */
-	uint64_t skipped;       /* packets of no followed connection that could not start one */
-	uint64_t port_filtered; /* packets outside the --port set */
-	uint64_t not_tcp;       /* UDP packets (DNS is not parsed yet) */
-	uint64_t hole_timeouts; /* directions that stopped waiting for missing bytes */
+	uint64_t closed;           /* ended by FIN or RST */
+	uint64_t expired;          /* idle longer than the idle timeout */
+	uint64_t evicted;          /* given up because the table was full */
+	uint64_t not_http;         /* connections whose first bytes were not HTTP */
+	uint64_t skipped;          /* packets of no followed connection that could not start one */
+	uint64_t port_filtered;    /* packets outside the --port set */
+	uint64_t not_tcp;          /* UDP packets (DNS is not parsed yet) */
+	uint64_t hole_timeouts;    /* directions that stopped waiting for missing bytes */
 	uint64_t seen_by_syscalls; /* connections left to the syscall probes (one truth) */
 };
 
@@ -38,7 +38,7 @@ struct flow_cfg {
 	uint64_t max_buffered;    /* out-of-order bytes, all connections together */
 	const uint16_t *ports;    /* --port: only these, and all their TCP traffic is HTTP */
 	uint32_t n_ports;
-	struct http_cfg http; /* its stats pointer is set by the table */
+	struct http_cfg http;     /* its stats pointer is set by the table */
 	struct proc_cache *procs; /* for the process fields of events; NULL reading files */
 	enum l7_source source;
 };
@@ -51,8 +51,8 @@ struct flow_table *flow_table_new(const struct flow_cfg *cfg, flow_emit_fn emit,
 
 /* One decoded packet; ifname (owned by the caller, stable) names where it was seen, or NULL;
  * owner is the local process that sent it (from local_conns), or NULL. */
-void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts,
-		       const char *ifname, const struct conn_owner *owner);
+void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, const char *ifname,
+                       const struct conn_owner *owner);
 
 /* Timeouts: call about once a second with the current time (packet time when reading a file). */
 void flow_table_tick(struct flow_table *ft, uint64_t now);

@@ -47,6 +47,12 @@ void http_session_init(struct http_session *s)
 	s->client_dir = -1;
 }
 
+void http_session_midstream(struct http_session *s)
+{
+	http_stream_midstream(&s->dir[0]);
+	http_stream_midstream(&s->dir[1]);
+}
+
 static void part_counts(struct http_part *p, const struct http_msg *m)
 {
 	p->truncated = m->truncated;

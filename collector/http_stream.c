@@ -52,6 +52,12 @@ void http_stream_set_kind(struct http_stream *s, enum http_kind kind)
 		s->kind = (uint8_t)kind;
 }
 
+void http_stream_midstream(struct http_stream *s)
+{
+	if (s->state == HS_IDLE)
+		s->state = HS_RESYNC;
+}
+
 bool http_stream_lost(const struct http_stream *s)
 {
 	return s->state == HS_RESYNC && s->in_message && s->head_done;

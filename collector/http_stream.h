@@ -130,6 +130,10 @@ void http_stream_end(struct http_stream *s, const struct http_cfg *cfg,
 void http_stream_finish_lost(struct http_stream *s, const struct http_cfg *cfg,
                              const struct http_stream_ops *ops, void *ctx);
 
+/* The stream was joined in the middle (a connection open before capture began): bytes up to the
+ * next message start are skipped, not taken for a malformed message. */
+void http_stream_midstream(struct http_stream *s);
+
 /* True while a message that had its head delivered is waiting for more bytes. */
 bool http_stream_lost(const struct http_stream *s);
 

@@ -12,7 +12,7 @@
 struct proc_entry {
 	struct lru_node node;
 	uint32_t tgid;
-	char *exe;     /* NULL when unreadable (the process is gone, or a kernel thread) */
+	char *exe; /* NULL when unreadable (the process is gone, or a kernel thread) */
 	char container[65];
 	bool in_container;
 };
@@ -160,7 +160,7 @@ static struct proc_entry *lookup(struct proc_cache *pc, uint32_t tgid)
 }
 
 void proc_cache_fill(struct proc_cache *pc, const struct conn_owner *o, const char *thread_name,
-		     struct ev_process *out)
+                     struct ev_process *out)
 {
 	struct proc_entry *e = pc ? lookup(pc, o->tgid) : NULL;
 

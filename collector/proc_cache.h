@@ -19,7 +19,7 @@ void proc_cache_free(struct proc_cache *pc);
  * container id from the cache. thread_name may be NULL. Pointers stay valid until the process is
  * forgotten or evicted: use out while emitting the event, no longer. */
 void proc_cache_fill(struct proc_cache *pc, const struct conn_owner *o, const char *thread_name,
-		     struct ev_process *out);
+                     struct ev_process *out);
 
 void proc_cache_forget(struct proc_cache *pc, uint32_t tgid);
 

@@ -4,8 +4,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
+#include "bpf_util.h"
 #include "capture_socket.h"
+#include "capture_syscall.h"
 #include "collector.h"
+#include "conn_table.h"
+#include "proc_cache.h"
 #include "environment.h"
 #include "log.h"
 #include "units.h"
@@ -49,13 +55,17 @@ static void emit(void *ctx, const struct l7_event *ev)
 
 /* Every counter, as a stats event. Sink counters are left out when sinks is false. */
 static void stats_event(struct collector *c, uint64_t now, bool sinks, struct stats_builder *b,
-			struct l7_event *ev)
+                        struct l7_event *ev)
 {
 	struct flow_table_counters fc = flow_table_counters(c->ft);
 
 	b->n = 0;
 	if (c->sock)
 		socket_capture_stats_add(c->sock, b);
+	if (c->conns) {
+		syscall_capture_stats_add(c->sys, b);
+		stats_add_conns(b, conn_table_stats(c->conns), conn_table_http_stats(c->conns));
+	}
 	stats_add_wire(b, &c->wire);
 	stats_add_flows(b, &fc);
 	if (sinks)
@@ -97,43 +107,24 @@ void collector_tick(struct collector *c, uint64_t now)
 		return;
 	c->last_tick_ns = now;
 	flow_table_tick(c->ft, now);
-	if (c->sock && c->cfg->stats_interval_ns &&
+	if (c->conns)
+		conn_table_tick(c->conns, now);
+	if (c->rb && c->cfg->stats_interval_ns &&
 	    now >= c->last_stats_ns + c->cfg->stats_interval_ns)
 		collector_emit_stats(c, now);
 }
 
-static int live(struct collector *c)
+static struct http_cfg http_config(const struct config *cfg)
 {
-	int rc = env_check_live();
-
-	if (rc)
-		return rc;
-	rc = socket_capture_open(&c->sock, c->cfg, c->ft, &c->wire);
-	if (rc)
-		return rc;
-	LOG(LOG_INFO, "ready: watching %s with the socket filter",
-	    socket_capture_describe(c->sock));
-	c->last_stats_ns = clock_ns(CLOCK_REALTIME);
-	while (!collector_exiting) {
-		int n = socket_capture_poll(c->sock, SF_POLL_MS);
-
-		if (n < 0 && n != -EINTR) {
-			LOG(LOG_ERROR, "reading the ring buffer: %s", strerror(-n));
-			return EXIT_RUNTIME;
-		}
-		if (reopen_requested) {
-			reopen_requested = 0;
-			pipeline_reopen(c->pipe);
-		}
-		collector_tick(c, clock_ns(CLOCK_REALTIME));
-		pipeline_kick(c->pipe);
-	}
-	/* Whatever the filter queued before we stopped. */
-	socket_capture_poll(c->sock, 0);
-	return 0;
+	return (struct http_cfg){
+	        .max_header_bytes = cfg->max_header_bytes,
+	        .max_pending = 64,
+	        .response_timeout_ns = cfg->http_timeout_ns,
+	        .capture_headers = cfg->http_headers,
+	};
 }
 
-static struct flow_cfg flow_config(const struct config *cfg)
+static struct flow_cfg flow_config(const struct config *cfg, struct proc_cache *procs)
 {
 	return (struct flow_cfg){
 	        .max_flows = cfg->max_flows,
@@ -143,15 +134,113 @@ static struct flow_cfg flow_config(const struct config *cfg)
 	        .max_buffered = 64ull << 20,
 	        .ports = cfg->ports,
 	        .n_ports = (uint32_t)cfg->n_ports,
-	        .http =
-	                {
-	                        .max_header_bytes = cfg->max_header_bytes,
-	                        .max_pending = 64,
-	                        .response_timeout_ns = cfg->http_timeout_ns,
-	                        .capture_headers = cfg->http_headers,
-	                },
+	        .http = http_config(cfg),
+	        .procs = procs,
 	        .source = cfg->read_file ? L7_SOURCE_PCAP : L7_SOURCE_SOCKET,
 	};
+}
+
+static void forget_conn(void *ctx, const struct conn_key *key)
+{
+	struct collector *c = ctx;
+
+	syscall_capture_forget(c->sys, key);
+}
+
+/* The syscall probes need tracefs. Without --capture syscall they only attribute wire events to
+ * processes, which is worth a warning, not a refusal. */
+static int open_syscalls(struct collector *c)
+{
+	const struct config *cfg = c->cfg;
+	bool follow = cfg->capture & CAPTURE_SYSCALL;
+	struct conn_cfg ccfg = {
+	        .max_conns = cfg->max_flows,
+	        .idle_timeout_ns = cfg->idle_timeout_ns,
+	        .http = http_config(cfg),
+	        .procs = c->procs,
+	};
+
+	if (!env_tracefs()) {
+		if (follow) {
+			LOG(LOG_ERROR,
+			    "tracefs is not mounted, and the syscall probes attach through "
+			    "it: mount -t tracefs none /sys/kernel/tracing, or use "
+			    "--capture socket");
+			return EXIT_USAGE;
+		}
+		LOG(LOG_WARN, "tracefs is not mounted: wire events will not name their processes "
+		              "(mount -t tracefs none /sys/kernel/tracing)");
+		return 0;
+	}
+	if (follow && !(c->conns = conn_table_new(&ccfg, emit, forget_conn, c)))
+		return EXIT_RUNTIME;
+	return syscall_capture_open(&c->sys, cfg, follow,
+	                            c->sock ? socket_capture_conns_fd(c->sock) : -1, c->conns,
+	                            &c->mono_to_real, &c->rb);
+}
+
+static void ready_line(const struct collector *c)
+{
+	char what[768] = "";
+
+	if (c->sock)
+		snprintf(what, sizeof(what), "%s with the socket filter",
+		         socket_capture_describe(c->sock));
+	if (c->sys)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%s on %s",
+		         c->sock ? "; " : "",
+		         c->conns ? "syscalls of every process" : "connections for process fields",
+		         syscall_capture_describe(c->sys));
+	LOG(LOG_INFO, "ready: watching %s", what);
+}
+
+static int live(struct collector *c)
+{
+	int rc = env_check_live();
+
+	if (rc)
+		return rc;
+	bpf_log_setup();
+	c->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	if (c->cfg->capture & CAPTURE_SOCKET) {
+		rc = socket_capture_open(&c->sock, c->cfg, c->ft, &c->wire, &c->mono_to_real,
+		                         &c->rb);
+		if (rc)
+			return rc;
+	}
+	rc = open_syscalls(c);
+	if (rc)
+		return rc;
+	ready_line(c);
+	c->last_stats_ns = clock_ns(CLOCK_REALTIME);
+	while (!collector_exiting) {
+		int n;
+
+		/* Follows steps of the wall clock (NTP) between polls. */
+		c->mono_to_real =
+		        clock_ns(CLOCK_REALTIME) -
+		        clock_ns(CLOCK_MONOTONIC); /* The programs wake us only past a fill
+		                                    * threshold, and ring_buffer__poll reads only
+		                                    * the rings that woke it: below the threshold,
+		                                    * records are read here. */
+		n = c->rb ? ring_buffer__poll(c->rb, SF_POLL_MS) : 0;
+		if (n >= 0 && c->rb)
+			n = ring_buffer__consume(c->rb);
+		if (n < 0 && n != -EINTR) {
+			LOG(LOG_ERROR, "reading the ring buffers: %s", strerror(-n));
+			return EXIT_RUNTIME;
+		}
+		if (reopen_requested) {
+			reopen_requested = 0;
+			pipeline_reopen(c->pipe);
+		}
+		collector_tick(c, clock_ns(CLOCK_REALTIME));
+		pipeline_kick(c->pipe);
+	}
+	/* Whatever the kernel queued before we stopped. */
+	if (c->rb)
+		ring_buffer__consume(c->rb);
+	return 0;
 }
 
 /* Sink threads start with the signals blocked, so they always reach the capture thread. */
@@ -169,11 +258,14 @@ static int start_sinks(struct pipeline *p, const sigset_t *handled)
 int run(const struct config *cfg)
 {
 	struct collector c;
-	struct flow_cfg fcfg = flow_config(cfg);
+	struct flow_cfg fcfg;
 	sigset_t handled;
 	uint64_t lost;
 	int rc = EXIT_USAGE;
-
+	if (cfg->list_probes) {
+		probes_list(stdout);
+		return EXIT_OK;
+	}
 	memset(&c, 0, sizeof(c));
 	c.cfg = cfg;
 	log_max_level = cfg->verbose ? LOG_DEBUG : LOG_INFO;
@@ -182,8 +274,11 @@ int run(const struct config *cfg)
 		strcpy(c.host, "unknown");
 	c.enc = (struct encode_opts){c.host, cfg->http_headers};
 	c.pipe = pipeline_new(&c.enc);
+	/* Reading a file, the processes on this machine have nothing to do with it. */
+	c.procs = cfg->read_file ? NULL : proc_cache_new(4096, "/proc");
+	fcfg = flow_config(cfg, c.procs);
 	c.ft = flow_table_new(&fcfg, emit, &c);
-	if (!c.pipe || !c.ft)
+	if (!c.pipe || !c.ft || (!cfg->read_file && !c.procs))
 		return EXIT_RUNTIME;
 	for (size_t i = 0; i < cfg->n_sinks; i++)
 		if (pipeline_add_sink(c.pipe, cfg->sinks[i], cfg->read_file != NULL) != 0)
@@ -197,15 +292,20 @@ int run(const struct config *cfg)
 	rc = cfg->read_file ? offline_read(&c, cfg->read_file) : live(&c);
 	if (rc != EXIT_USAGE) {
 		uint64_t now = cfg->read_file ? c.last_packet_ns : clock_ns(CLOCK_REALTIME);
-
 		flow_table_flush(c.ft, now);
+		if (c.conns)
+			conn_table_flush(c.conns, now);
 		if (cfg->stats_interval_ns)
 			collector_emit_stats(&c, cfg->read_file ? clock_ns(CLOCK_REALTIME) : now);
 		log_summary(&c);
 	}
 out:
-	socket_capture_close(c.sock);
+	/* Sinks first: detaching two dozen tracepoints takes a second or two (a grace period
+	 * each), and queued events need not wait for it. */
 	lost = pipeline_close(c.pipe, cfg->shutdown_timeout_ns);
+	ring_buffer__free(c.rb);
+	syscall_capture_close(c.sys);
+	socket_capture_close(c.sock);
 	if (lost) {
 		LOG(LOG_ERROR, "%llu events were not delivered before the shutdown timeout",
 		    (unsigned long long)lost);
@@ -213,5 +313,7 @@ out:
 			rc = EXIT_RUNTIME;
 	}
 	flow_table_free(c.ft);
+	conn_table_free(c.conns);
+	proc_cache_free(c.procs);
 	return rc;
 }

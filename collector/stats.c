@@ -35,6 +35,25 @@ void stats_add_kernel(struct stats_builder *b, const uint64_t *values)
 
 #define ADD(group, s, field) stats_add(b, group, #field, (s)->field)
 
+/* HTTP counters, of the wire view ("http") or of the syscall view ("http_syscall"). */
+static void add_http(struct stats_builder *b, const char *g, const struct http_stats *h)
+{
+	ADD(g, h, requests);
+	ADD(g, h, responses);
+	ADD(g, h, exchanges);
+	ADD(g, h, no_response);
+	ADD(g, h, unpaired_responses);
+	ADD(g, h, informational);
+	ADD(g, h, parse_errors);
+	ADD(g, h, resyncs);
+	ADD(g, h, discarded_bytes);
+	ADD(g, h, truncated);
+	ADD(g, h, incomplete);
+	ADD(g, h, tunnels);
+	ADD(g, h, pending_overflow);
+	ADD(g, h, header_buffer_limit);
+}
+
 void stats_add_flows(struct stats_builder *b, const struct flow_table_counters *c)
 {
 	ADD("flows", c->flows, active);
@@ -59,18 +78,22 @@ void stats_add_flows(struct stats_builder *b, const struct flow_table_counters *
 	ADD("reassembly", c->reasm, after_fin);
 	ADD("reassembly", c->reasm, buffered_bytes);
 
-	ADD("http", c->http, requests);
-	ADD("http", c->http, responses);
-	ADD("http", c->http, exchanges);
-	ADD("http", c->http, no_response);
-	ADD("http", c->http, unpaired_responses);
-	ADD("http", c->http, informational);
-	ADD("http", c->http, parse_errors);
-	ADD("http", c->http, resyncs);
-	ADD("http", c->http, discarded_bytes);
-	ADD("http", c->http, truncated);
-	ADD("http", c->http, incomplete);
-	ADD("http", c->http, tunnels);
-	ADD("http", c->http, pending_overflow);
-	ADD("http", c->http, header_buffer_limit);
+	add_http(b, "http", c->http);
+}
+
+void stats_add_conns(struct stats_builder *b, const struct conn_stats *c,
+                     const struct http_stats *http)
+{
+	ADD("connections", c, active);
+	ADD("connections", c, opened);
+	ADD("connections", c, midstream);
+	ADD("connections", c, closed);
+	ADD("connections", c, process_exits);
+	ADD("connections", c, expired);
+	ADD("connections", c, evicted);
+	ADD("connections", c, data_records);
+	ADD("connections", c, data_bytes);
+	ADD("connections", c, cut_bytes);
+	ADD("connections", c, bad_records);
+	add_http(b, "http_syscall", http);
 }

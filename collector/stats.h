@@ -6,9 +6,10 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "conn_table.h"
 #include "flow_table.h"
 
-#define STATS_MAX 160
+#define STATS_MAX 256
 
 struct stats_builder {
 	struct stat_entry e[STATS_MAX];
@@ -20,5 +21,7 @@ void stats_add(struct stats_builder *b, const char *group, const char *name, uin
 /* The socket filter's per-CPU counters, summed: values[SF_CTR_MAX] in enum sf_counter order. */
 void stats_add_kernel(struct stats_builder *b, const uint64_t *values);
 void stats_add_flows(struct stats_builder *b, const struct flow_table_counters *c);
+void stats_add_conns(struct stats_builder *b, const struct conn_stats *c,
+                     const struct http_stats *http);
 
 #endif

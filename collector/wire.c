@@ -1,8 +1,8 @@
 #include "wire.h"
 
 void wire_frame(struct flow_table *ft, struct wire_stats *st, const uint8_t *frame, size_t cap,
-		size_t wire_len, enum pkt_link link, uint64_t ts, const char *ifname,
-		const struct conn_owner *owner)
+                size_t wire_len, enum pkt_link link, uint64_t ts, const char *ifname,
+                const struct conn_owner *owner)
 {
 	struct pkt p;
 

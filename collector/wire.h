@@ -20,8 +20,8 @@ struct wire_stats {
 };
 
 void wire_frame(struct flow_table *ft, struct wire_stats *st, const uint8_t *frame, size_t cap,
-		size_t wire_len, enum pkt_link link, uint64_t ts, const char *ifname,
-		const struct conn_owner *owner);
+                size_t wire_len, enum pkt_link link, uint64_t ts, const char *ifname,
+                const struct conn_owner *owner);
 
 void stats_add_wire(struct stats_builder *b, const struct wire_stats *st);
 

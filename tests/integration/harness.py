@@ -144,6 +144,14 @@ class Collector:
                 out.append(ev)
         return out
 
+    def wait_events(self, n, dataset="http", timeout=20):
+        """Waits until n events of dataset have been written, while the collector runs: events
+        must come out as exchanges complete, not only when it stops."""
+        def count():
+            lines = [l for l in self.stdout_lines if l.endswith("\n")]
+            return sum(1 for l in lines if f'"dataset":"{dataset}"' in l) >= n
+        wait_for(count, timeout, f"{n} {dataset} events on stdout")
+
     def stats(self):
         """The counters of the last stats event (written at exit)."""
         stats = self.events("stats")

@@ -14,9 +14,10 @@ from traffic import check_exchanges, mixed_requests
 
 def fields(ev):
     """What a replay must reproduce: everything but the clock (tcpdump stamps packets with its
-    own clock, the live path with the kernel's) and where the capture came from."""
+    own clock, the live path with the kernel's), where the capture came from, and the process (a
+    file cannot say which process sent its packets)."""
     return json.dumps({k: v for k, v in ev.items()
-                       if k not in ("@timestamp", "event", "capture")}, sort_keys=True)
+                       if k not in ("@timestamp", "event", "capture", "process")}, sort_keys=True)
 
 
 def record(port, path):
@@ -41,10 +42,12 @@ def main():
     work = tmpdir()
     pcap = f"{work}/lo.pcap"
     tcpdump = record(port, pcap)
-    col = Collector("--interface", "lo", "--port", str(port), "--sink", "stdout").start()
+    col = Collector("--capture", "socket", "--interface", "lo", "--port", str(port), "--sink",
+                    "stdout").start()
 
     expected = mixed_requests("127.0.0.1", port)
 
+    col.wait_events(50)
     col.stop()
     stats = collector_exchange_check(col)
     live = col.events("http")
@@ -54,6 +57,9 @@ def main():
               f"capture fields: {ev['capture']}")
         check(ev["network"]["type"] == "ipv4" and ev["source"]["ip"] == "127.0.0.1",
               f"network fields: {ev['network']} {ev['source']}")
+        # Wire events name the local client (curl, or this script for the pipelined requests).
+        check(ev.get("process", {}).get("name") in ("curl", "python3"),
+              f"wire attribution: {ev.get('process')}")
     check(stats["http"]["exchanges"] == 50 and stats["http"]["parse_errors"] == 0,
           f"http counters: {stats['http']}")
 

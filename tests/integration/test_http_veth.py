@@ -32,8 +32,9 @@ def by_path(events, path):
 
 
 def run_case(ns, server, *args):
-    col = Collector("--interface", ns.host_if, *args).start()
+    col = Collector("--capture", "socket", "--interface", ns.host_if, *args).start()
     long_path, url, post = traffic(server)
+    col.wait_events(2)
     col.stop()
     collector_exchange_check(col)
     events = col.events("http")

@@ -68,7 +68,8 @@ def main():
     client.sendall(b"GET /before-capture HTTP/1.1\r\nHost: x\r\n\r\n")
     check(held.got_request.wait(10), "the held server never got its request")
 
-    col = Collector("--interface", "lo", "--port", str(port), "--port", str(held_port)).start()
+    col = Collector("--capture", "socket", "--interface", "lo", "--port", str(port), "--port",
+                    str(held_port)).start()
 
     held.release.set()
     client.settimeout(10)
@@ -83,6 +84,7 @@ def main():
     inject_malformed(30)
     real = curl_transfers([], [f"http://127.0.0.1:{port}/index.html?after=garbage"])[0]
 
+    col.wait_events(1)
     col.stop()
     stats = collector_exchange_check(col)
     events = col.events("http")

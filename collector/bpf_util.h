@@ -1,0 +1,26 @@
+/* libbpf chores both captures share. */
+#ifndef L7_BPF_UTIL_H
+#define L7_BPF_UTIL_H
+
+#include <bpf/libbpf.h>
+#include <stdint.h>
+
+/* Adds a ring buffer map to the one poller the run loop waits on, creating it on first use.
+ * 0 or a negative errno. */
+int rings_add(struct ring_buffer **rb, const struct bpf_map *map, ring_buffer_sample_fn fn,
+              void *ctx);
+
+/* Sums a per-CPU array of n u64 counters into out[n]. */
+void percpu_sum(const struct bpf_map *map, uint32_t n, uint64_t *out);
+
+/* How much a ring buffer holds before its programs wake the reader: an eighth of it, at most
+ * 256 KiB. Below that the reader finds records on its own poll timeout. */
+static inline uint32_t ring_wakeup_bytes(uint32_t ring_bytes)
+{
+	return ring_bytes / 8 < (256u << 10) ? ring_bytes / 8 : 256u << 10;
+}
+
+/* Routes libbpf's messages through our log: its debug chatter only with -v. */
+void bpf_log_setup(void);
+
+#endif

@@ -1,0 +1,172 @@
+#include "capture_syscall.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpf_util.h"
+#include "environment.h"
+#include "log.h"
+#include "syscalls.skel.h"
+
+struct syscall_capture {
+	struct syscalls_bpf *skel;
+	struct conn_table *ct;
+	const uint64_t *mono_to_real;
+	char describe[64];
+};
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct syscall_capture *c = ctx;
+	const struct sc_record *r = data;
+
+	conn_table_record(c->ct, data, size, size >= sizeof(*r) ? r->ts_ns + *c->mono_to_real : 0);
+	return 0;
+}
+
+/* The programs that make and end connections; the others move data. */
+static bool connection_prog(const struct bpf_program *p)
+{
+	static const char *const names[] = {"exit_accept", "exit_accept4", "enter_connect",
+	                                    "exit_connect", "enter_close"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(bpf_program__name(p), names[i]) == 0)
+			return true;
+	return false;
+}
+
+static int load(struct syscall_capture *c, const struct config *cfg, bool follow_data, int conns_fd)
+{
+	struct bpf_program *p;
+	int err, ncpu = libbpf_num_possible_cpus();
+
+	c->skel = syscalls_bpf__open();
+	if (!c->skel || ncpu <= 0) {
+		env_explain_bpf_failure("opening the syscall probes", -errno);
+		return EXIT_RUNTIME;
+	}
+	c->skel->rodata->max_payload = cfg->max_payload;
+	c->skel->rodata->self_tgid = (uint32_t)getpid();
+	c->skel->rodata->wakeup_bytes = ring_wakeup_bytes(cfg->ringbuf_bytes);
+	c->skel->rodata->follow_data = follow_data;
+	bpf_map__set_max_entries(c->skel->maps.events, follow_data ? cfg->ringbuf_bytes : 4096);
+	bpf_map__set_max_entries(c->skel->maps.scratch, (uint32_t)ncpu);
+	if (conns_fd >= 0 && bpf_map__reuse_fd(c->skel->maps.local_conns, conns_fd)) {
+		LOG(LOG_ERROR, "sharing local_conns with the socket filter: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	bpf_object__for_each_program(p, c->skel->obj)
+	        bpf_program__set_autoload(p, follow_data || connection_prog(p));
+	err = syscalls_bpf__load(c->skel);
+	if (err) {
+		env_explain_bpf_failure("loading the syscall probes", err);
+		return err == -EPERM || err == -EACCES ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+int syscall_capture_open(struct syscall_capture **out, const struct config *cfg, bool follow_data,
+                         int conns_fd, struct conn_table *ct, const uint64_t *mono_to_real,
+                         struct ring_buffer **rb)
+{
+	struct syscall_capture *c = calloc(1, sizeof(*c));
+	struct bpf_program *p;
+	int rc, n = 0;
+
+	if (!c)
+		return EXIT_RUNTIME;
+	*out = c;
+	c->ct = ct;
+	c->mono_to_real = mono_to_real;
+	rc = load(c, cfg, follow_data, conns_fd);
+	if (rc)
+		return rc;
+	rc = syscalls_bpf__attach(c->skel);
+	if (rc) {
+		env_explain_bpf_failure("attaching the syscall tracepoints", rc);
+		return EXIT_RUNTIME;
+	}
+	bpf_object__for_each_program(p, c->skel->obj) n += bpf_program__autoload(p);
+	snprintf(c->describe, sizeof(c->describe), "%d tracepoints", n);
+	if (follow_data) {
+		rc = rings_add(rb, c->skel->maps.events, on_record, c);
+		if (rc) {
+			LOG(LOG_ERROR, "opening the syscall probes' ring buffer: %s",
+			    strerror(-rc));
+			return EXIT_RUNTIME;
+		}
+	}
+	return 0;
+}
+
+void syscall_capture_forget(struct syscall_capture *c, const struct conn_key *key)
+{
+	bpf_map__delete_elem(c->skel->maps.local_conns, key, sizeof(*key), 0);
+}
+
+const char *syscall_capture_describe(const struct syscall_capture *c)
+{
+	return c->describe;
+}
+
+static const char *const counter_names[] = {
+        [SC_CTR_EVENTS] = "events",         [SC_CTR_EVENT_BYTES] = "event_bytes",
+        [SC_CTR_RING_FULL] = "ring_full",   [SC_CTR_TRUNCATED] = "truncated",
+        [SC_CTR_STASH_FULL] = "stash_full", [SC_CTR_CONN_FULL] = "conn_full",
+        [SC_CTR_READ_FAULT] = "read_fault", [SC_CTR_PEEK] = "peek_skipped",
+        [SC_CTR_NO_SCRATCH] = "no_scratch",
+};
+
+_Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == SC_CTR_MAX,
+               "every syscall probe counter needs a name");
+
+void syscall_capture_stats_add(struct syscall_capture *c, struct stats_builder *b)
+{
+	uint64_t sums[SC_CTR_MAX];
+
+	percpu_sum(c->skel->maps.counters, SC_CTR_MAX, sums);
+	for (int i = 0; i < SC_CTR_MAX; i++)
+		stats_add(b, "syscalls", counter_names[i], sums[i]);
+}
+
+void syscall_capture_close(struct syscall_capture *c)
+{
+	if (!c)
+		return;
+	syscalls_bpf__destroy(c->skel);
+	free(c);
+}
+
+void probes_list(FILE *out)
+{
+	struct syscalls_bpf *skel = syscalls_bpf__open();
+	const char *tracefs = env_tracefs();
+	struct bpf_program *p;
+
+	fprintf(out, "socket filter   AF_PACKET socket per interface   always available\n");
+	if (!skel) {
+		fprintf(out, "syscall probes: cannot open the BPF object: %s\n", strerror(errno));
+		return;
+	}
+	fprintf(out, "syscall probes  tracefs: %s\n", tracefs ? tracefs : "not mounted");
+	bpf_object__for_each_program(p, skel->obj)
+	{
+		const char *sec = bpf_program__section_name(p);
+		const char *event = strchr(sec, '/') ? strchr(sec, '/') + 1 : sec;
+		char path[256];
+		bool there;
+
+		snprintf(path, sizeof(path), "%s/events/%s", tracefs ? tracefs : "", event);
+		there = tracefs && access(path, F_OK) == 0;
+		fprintf(out, "  %-16s tracepoint %-36s %s%s\n", bpf_program__name(p), event,
+		        there ? "available" : "missing",
+		        connection_prog(p) ? " (also with --capture socket)" : "");
+	}
+	fprintf(out, "Only classic tracepoints are implemented: kprobe and fentry variants are "
+	             "not, so none is chosen on kernels that have them.\n");
+	syscalls_bpf__destroy(skel);
+}

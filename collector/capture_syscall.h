@@ -1,0 +1,37 @@
+/* The process view: the syscall probes loaded, attached and read, their records handed to the
+ * connection table. With --capture socket alone they still run, reduced to accept, connect and
+ * close, to tell the wire view which local process owns a connection. */
+#ifndef L7_CAPTURE_SYSCALL_H
+#define L7_CAPTURE_SYSCALL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "conn_table.h"
+#include "stats.h"
+
+struct ring_buffer;
+struct syscall_capture;
+
+/* follow_data: capture the bytes (--capture syscall), or only fill local_conns. conns_fd is the
+ * socket filter's local_conns map, or -1 to create it. With follow_data the ring buffer joins
+ * the poller *rb and feeds ct. Returns 0, or an exit status after logging why not. */
+int syscall_capture_open(struct syscall_capture **out, const struct config *cfg, bool follow_data,
+                         int conns_fd, struct conn_table *ct, const uint64_t *mono_to_real,
+                         struct ring_buffer **rb);
+
+/* The connection is gone (its process exited): the socket filter should stop calling it local. */
+void syscall_capture_forget(struct syscall_capture *c, const struct conn_key *key);
+
+/* "N tracepoints", for the ready line. */
+const char *syscall_capture_describe(const struct syscall_capture *c);
+
+void syscall_capture_stats_add(struct syscall_capture *c, struct stats_builder *b);
+
+void syscall_capture_close(struct syscall_capture *c);
+
+/* --list-probes: every program, where it attaches and whether this kernel has that. */
+void probes_list(FILE *out);
+
+#endif
