@@ -1,0 +1,240 @@
+/* The syscall probes in the kernel: loaded, attached to the real tracepoints, and driven by this
+ * process's own TCP traffic on loopback through every syscall family (read/write, readv/writev,
+ * recvfrom/sendto, recvmsg/sendmsg, sendfile), with the records checked field by field. Also:
+ * pipes and unix sockets make no records, MSG_PEEK is skipped, --max-payload cuts and says so,
+ * and accept/connect/close enter and leave local_conns. Needs root and tracefs; no network. */
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "syscalls.h"
+#include "syscalls.skel.h"
+
+#define MAX_RECS 64
+
+struct rec {
+	struct sc_record h;
+	char data[256];
+};
+
+static struct rec recs[MAX_RECS];
+static int n_recs;
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	CHECK(size >= sizeof(struct sc_record));
+	if (n_recs < MAX_RECS) {
+		memset(&recs[n_recs], 0, sizeof(recs[0]));
+		memcpy(&recs[n_recs], data, size < sizeof(recs[0]) ? size : sizeof(recs[0]));
+		CHECK(recs[n_recs].h.cap == size - sizeof(struct sc_record));
+		n_recs++;
+	}
+	return 0;
+}
+
+/* This process's records about fd (the probes see every process on the machine). */
+static int mine(int fd, uint8_t kind, struct rec **out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < n_recs && n < max; i++)
+		if (recs[i].h.tgid == (uint32_t)getpid() && recs[i].h.fd == (uint32_t)fd &&
+		    recs[i].h.kind == kind)
+			out[n++] = &recs[i];
+	return n;
+}
+
+static void tcp_pair(int *client, int *server, uint16_t *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	CHECK(bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 1) == 0);
+	CHECK(getsockname(l, (struct sockaddr *)&a, &len) == 0);
+	*port = ntohs(a.sin_port);
+	*client = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(*client, (struct sockaddr *)&a, sizeof(a)) == 0);
+	*server = accept(l, NULL, NULL);
+	CHECK(*server >= 0);
+	close(l);
+}
+
+static void check_data(struct rec *r, uint8_t dir, const char *text, uint32_t len)
+{
+	CHECK(r->h.dir == dir);
+	CHECK_EQ_U64(r->h.len, len);
+	CHECK(r->h.cap <= len && memcmp(r->data, text, r->h.cap) == 0);
+	CHECK(r->h.tid > 0 && r->h.ts_ns > 0 && r->h.conn_id != 0);
+	CHECK(strncmp(r->h.pcomm, "test_syscalls", 15) == 0);
+}
+
+static void drain(struct ring_buffer *rb)
+{
+	n_recs = 0;
+	ring_buffer__consume(rb);
+}
+
+static void test_families(struct syscalls_bpf *skel, struct ring_buffer *rb)
+{
+	static const char req[] = "GET /k HTTP/1.1\r\nHost: a\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	struct iovec iov[2] = {{(void *)req, 10}, {(void *)(req + 10), sizeof(req) - 1 - 10}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+	struct rec *got[8];
+	char buf[512];
+	int cli, srv, file;
+	uint16_t port;
+	struct conn_key key;
+	struct conn_owner owner;
+
+	drain(rb);
+	tcp_pair(&cli, &srv, &port);
+	CHECK(write(cli, req, sizeof(req) - 1) == sizeof(req) - 1);
+	CHECK(read(srv, buf, sizeof(buf)) == sizeof(req) - 1);
+	CHECK(writev(srv, iov, 2) == sizeof(req) - 1);
+	CHECK(readv(cli, &(struct iovec){buf, sizeof(buf)}, 1) == sizeof(req) - 1);
+	CHECK(sendto(cli, resp, sizeof(resp) - 1, 0, NULL, 0) == sizeof(resp) - 1);
+	CHECK(recv(srv, buf, sizeof(buf), MSG_PEEK) == sizeof(resp) - 1); /* skipped */
+	CHECK(recvfrom(srv, buf, sizeof(buf), 0, NULL, NULL) == sizeof(resp) - 1);
+	CHECK(sendmsg(srv, &mh, 0) == sizeof(req) - 1);
+	mh.msg_iov = &(struct iovec){buf, sizeof(buf)};
+	mh.msg_iovlen = 1;
+	CHECK(recvmsg(cli, &mh, 0) == sizeof(req) - 1);
+	file = fileno(tmpfile());
+	CHECK(write(file, "12345678", 8) == 8 && lseek(file, 0, SEEK_SET) == 0);
+	CHECK(sendfile(srv, file, NULL, 8) == 8);
+	close(file);
+	ring_buffer__consume(rb);
+
+	/* Open records: connect() makes the client, accept() the server. */
+	CHECK(mine(cli, SC_OPEN, got, 8) == 1 && got[0]->h.role == SC_ROLE_CLIENT &&
+	      got[0]->h.conn.rport == port && got[0]->h.conn.family == AF_INET);
+	CHECK(mine(srv, SC_OPEN, got, 8) == 1 && got[0]->h.role == SC_ROLE_SERVER &&
+	      got[0]->h.conn.lport == port);
+	key = got[0]->h.conn;
+	CHECK(bpf_map__lookup_elem(skel->maps.local_conns, &key, sizeof(key), &owner, sizeof(owner),
+	                           0) == 0);
+	CHECK(owner.tgid == (uint32_t)getpid() && (owner.flags & CONN_OWNER_TRACED));
+
+	if (mine(cli, SC_DATA, got, 8) != 4) {
+		CHECK(!"four data records for the client");
+		return;
+	}
+	check_data(got[0], SC_EGRESS, req, sizeof(req) - 1);   /* write */
+	check_data(got[1], SC_INGRESS, req, sizeof(req) - 1);  /* readv */
+	check_data(got[2], SC_EGRESS, resp, sizeof(resp) - 1); /* sendto */
+	check_data(got[3], SC_INGRESS, req, sizeof(req) - 1);  /* recvmsg */
+	if (mine(srv, SC_DATA, got, 8) != 5) {
+		CHECK(!"five data records for the server");
+		return;
+	}
+	check_data(got[0], SC_INGRESS, req, sizeof(req) - 1);   /* read */
+	check_data(got[1], SC_EGRESS, req, sizeof(req) - 1);    /* writev, two iovecs */
+	check_data(got[2], SC_INGRESS, resp, sizeof(resp) - 1); /* recvfrom, not the peek */
+	check_data(got[3], SC_EGRESS, req, sizeof(req) - 1);    /* sendmsg, two iovecs */
+	CHECK(got[4]->h.dir == SC_EGRESS && got[4]->h.len == 8 &&
+	      got[4]->h.cap == 0); /* sendfile */
+	CHECK(got[0]->h.conn_id == got[1]->h.conn_id);
+
+	drain(rb);
+	close(cli);
+	close(srv);
+	ring_buffer__consume(rb);
+	CHECK(mine(cli, SC_CLOSE, got, 8) == 1 && mine(srv, SC_CLOSE, got, 8) == 1);
+	CHECK(bpf_map__lookup_elem(skel->maps.local_conns, &key, sizeof(key), &owner, sizeof(owner),
+	                           0) != 0);
+}
+
+static void test_not_tcp(struct ring_buffer *rb)
+{
+	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
+	char buf[64];
+	int p[2], u[2];
+
+	drain(rb);
+	CHECK(pipe(p) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, u) == 0);
+	CHECK(write(p[1], req, sizeof(req)) == sizeof(req) && read(p[0], buf, sizeof(buf)) > 0);
+	CHECK(write(u[0], req, sizeof(req)) == sizeof(req) && read(u[1], buf, sizeof(buf)) > 0);
+	ring_buffer__consume(rb);
+	for (int i = 0; i < n_recs; i++)
+		CHECK(recs[i].h.tgid != (uint32_t)getpid());
+	close(p[0]);
+	close(p[1]);
+	close(u[0]);
+	close(u[1]);
+}
+
+/* With a small --max-payload the copy is cut, the true length kept, and the record flagged. */
+static void test_cut(struct ring_buffer *rb)
+{
+	char big[3000], buf[4096];
+	struct rec *got[4];
+	int cli, srv;
+	uint16_t port;
+	ssize_t n = 0;
+
+	memset(big, 'z', sizeof(big));
+	drain(rb);
+	tcp_pair(&cli, &srv, &port);
+	CHECK(write(cli, big, sizeof(big)) == sizeof(big));
+	while (n < (ssize_t)sizeof(big))
+		n += read(srv, buf, sizeof(buf));
+	ring_buffer__consume(rb);
+	if (mine(cli, SC_DATA, got, 4) != 1) {
+		CHECK(!"one data record");
+		return;
+	}
+	CHECK(got[0]->h.len == sizeof(big) && got[0]->h.cap == 100 &&
+	      (got[0]->h.flags & SC_REC_TRUNCATED));
+	close(cli);
+	close(srv);
+}
+
+static struct syscalls_bpf *open_probes(uint32_t max_payload, struct ring_buffer **rb)
+{
+	struct syscalls_bpf *skel = syscalls_bpf__open();
+
+	if (!skel)
+		exit(1);
+	skel->rodata->max_payload = max_payload;
+	skel->rodata->wakeup_bytes = 1; /* these tests read as they go */
+	bpf_map__set_max_entries(skel->maps.scratch, (uint32_t)libbpf_num_possible_cpus());
+	if (syscalls_bpf__load(skel) || syscalls_bpf__attach(skel)) {
+		fprintf(stderr, "loading or attaching the syscall probes failed\n");
+		exit(1);
+	}
+	*rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL, NULL);
+	CHECK(*rb != NULL);
+	return skel;
+}
+
+int main(void)
+{
+	struct syscalls_bpf *skel;
+	struct ring_buffer *rb;
+
+	if (geteuid() != 0 || (access("/sys/kernel/tracing/events/syscalls", F_OK) != 0 &&
+	                       access("/sys/kernel/debug/tracing/events/syscalls", F_OK) != 0)) {
+		printf("test_syscalls: skipped, needs root and tracefs\n");
+		return 77;
+	}
+	skel = open_probes(4096, &rb);
+	test_families(skel, rb);
+	test_not_tcp(rb);
+	ring_buffer__free(rb);
+	syscalls_bpf__destroy(skel);
+
+	skel = open_probes(100, &rb);
+	test_cut(rb);
+	ring_buffer__free(rb);
+	syscalls_bpf__destroy(skel);
+	return check_report("test_syscalls");
+}
