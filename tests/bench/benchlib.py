@@ -31,13 +31,16 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # The collector configurations compared with "no collector". Each maps to the arguments added to
 # the benchmark's own (`-i lo -p PORT` for the HTTP benchmarks). Add a mode here and every
 # benchmark that takes --modes runs it.
-#   T2: everything the collector does by default (full pipeline, NDJSON written out)
-#   T3: the socket-filter capture only; identical to T2 until the collector grows other
-#       capture kinds (syscall probes), when the default will include them
+#   T2: everything the collector does by default: socket filter and syscall probes, full
+#       pipeline, NDJSON written out
+#   T3: the socket-filter capture only (the syscall probes attach only the five connection
+#       programs that attribute wire traffic to processes)
+#   S:  the syscall probes only
 #   later, e.g. T0: probes attached but leaving at once; T1: capture without parsing
 MODES = {
     "T2": [],
     "T3": ["--capture", "socket"],
+    "S": ["--capture", "syscall"],
 }
 
 
@@ -472,8 +475,17 @@ def stats_from_lines(lines):
 
 
 def http_events(path):
-    """HTTP events in an NDJSON file (JSON escaping keeps the marker out of string values)."""
-    return count_bytes(path, b'"dataset":"http"')
+    """HTTP events in an NDJSON file (JSON escaping keeps the markers out of string values), as
+    (server side, client side). An exchange nginx served is reported once from the server side:
+    from nginx's syscalls (role server) or from the wire (no role); with syscall capture the load
+    generator's own view of it (role client) comes on top."""
+    client = count_bytes(path, b'"role":"client"')
+    return count_bytes(path, b'"dataset":"http"') - client, client
+
+
+def ring_losses(stats):
+    """Records lost because a kernel ring buffer was full (socket filter and syscall probes)."""
+    return stat(stats, "kernel.ring_full") + stat(stats, "syscalls.ring_full")
 
 
 def stat(stats, dotted, default=0):

@@ -124,8 +124,8 @@ def idle_connections(args, workdir):
     final = stats[-1] if stats else {}
     print(f"flows.active peak {peak_flows}, flows.created {bl.stat(final, 'flows.created')}, "
           f"http.exchanges {bl.stat(final, 'http.exchanges')}, "
-          f"HTTP events {bl.http_events(out)}, requests logged by nginx "
-          f"{nginx.logged_requests() - logged0}, kernel.ring_full {bl.stat(final, 'kernel.ring_full')}, "
+          f"HTTP events (server side, client side) {bl.http_events(out)}, requests logged by nginx "
+          f"{nginx.logged_requests() - logged0}, ring_full {bl.ring_losses(final)}, "
           f"sink drops {bl.sink_drops(final)}, exit status {col.rc}")
     nginx.stop()
 

@@ -37,10 +37,10 @@
 
 struct conn {
 	int fd;
-	uint64_t next_send;  /* scheduled time of this connection's next request */
-	uint64_t inflight;   /* scheduled time of the request awaiting its response; 0: idle */
-	size_t have;         /* bytes of the current response received */
-	size_t need;         /* its full length once the header is parsed; 0: not yet known */
+	uint64_t next_send; /* scheduled time of this connection's next request */
+	uint64_t inflight;  /* scheduled time of the request awaiting its response; 0: idle */
+	size_t have;        /* bytes of the current response received */
+	size_t need;        /* its full length once the header is parsed; 0: not yet known */
 	char *buf;
 };
 
@@ -140,7 +140,7 @@ static size_t response_length(const char *buf, size_t have)
 }
 
 static void record(const struct opts *o, struct results *r, uint64_t start, uint64_t sched,
-		   uint64_t done)
+                   uint64_t done)
 {
 	r->completed++;
 	if (sched < start + (uint64_t)(o->warmup * NS_PER_SEC))
@@ -155,7 +155,7 @@ static void record(const struct opts *o, struct results *r, uint64_t start, uint
 }
 
 static void on_readable(const struct opts *o, int epfd, struct conn *c, struct results *r,
-			uint64_t start)
+                        uint64_t start)
 {
 	for (;;) {
 		ssize_t n = recv(c->fd, c->buf + c->have, BUF_SIZE - c->have, 0);
@@ -228,21 +228,36 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	*o = (struct opts){.host = "127.0.0.1", .path = "/index.html", .conns = 50, .warmup = 1};
 	while ((ch = getopt(argc, argv, "H:p:P:c:r:d:w:")) != -1) {
 		switch (ch) {
-		case 'H': o->host = optarg; break;
-		case 'p': o->port = atoi(optarg); break;
-		case 'P': o->path = optarg; break;
-		case 'c': o->conns = atoi(optarg); break;
-		case 'r': o->rate = atof(optarg); break;
-		case 'd': o->duration = atof(optarg); break;
-		case 'w': o->warmup = atof(optarg); break;
-		default: goto usage;
+		case 'H':
+			o->host = optarg;
+			break;
+		case 'p':
+			o->port = atoi(optarg);
+			break;
+		case 'P':
+			o->path = optarg;
+			break;
+		case 'c':
+			o->conns = atoi(optarg);
+			break;
+		case 'r':
+			o->rate = atof(optarg);
+			break;
+		case 'd':
+			o->duration = atof(optarg);
+			break;
+		case 'w':
+			o->warmup = atof(optarg);
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (o->port > 0 && o->conns > 0 && o->rate > 0 && o->duration > o->warmup)
 		return;
 usage:
 	fprintf(stderr, "usage: openloop -p PORT -r RATE -d SECONDS [-H IPV4] [-P PATH] [-c CONNS] "
-			"[-w WARMUP_SECONDS < SECONDS]\n");
+	                "[-w WARMUP_SECONDS < SECONDS]\n");
 	exit(2);
 }
 
@@ -257,9 +272,9 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	request_len = (size_t)snprintf(request, sizeof(request),
-				       "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: openloop\r\n"
-				       "Accept: */*\r\n\r\n",
-				       o.path, o.host, o.port);
+	                               "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: openloop\r\n"
+	                               "Accept: */*\r\n\r\n",
+	                               o.path, o.host, o.port);
 	/* Wake-ups within a microsecond of the schedule, not the default 50 us slack. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	epfd = epoll_create1(EPOLL_CLOEXEC);

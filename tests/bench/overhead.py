@@ -76,10 +76,12 @@ def measure(nginx, mode, load, workdir):
     if col:
         col.stop()
         stats = bl.last_stats(out)
-        res.update(rc=col.rc, events=bl.http_events(out),
+        events, client_events = bl.http_events(out)
+        res.update(rc=col.rc, events=events, client_events=client_events,
                    logged=nginx.logged_requests() - logged0,
-                   ring_full=bl.stat(stats, "kernel.ring_full"), drops=bl.sink_drops(stats),
-                   parse_errors=bl.stat(stats, "http.parse_errors"), has_stats=stats is not None)
+                   ring_full=bl.ring_losses(stats), drops=bl.sink_drops(stats),
+                   parse_errors=bl.stat(stats, "http.parse_errors") +
+                   bl.stat(stats, "http_syscall.parse_errors"), has_stats=stats is not None)
         res["complete"] = res["events"] / res["logged"] if res["logged"] else None
         os.remove(out)
     return res
@@ -144,14 +146,16 @@ def closed_loop(nginx, args, workdir):
                      f"{r['rps']:.0f}", bl.fmt(r["ratio"], ".3f"),
                      bl.fmt(base_mean(r, "sys_us"), ".1f"), bl.fmt(r["sys_us"], ".1f"),
                      bl.fmt(r["extra_sys_us"], ".1f"), bl.fmt(r["coll_us"], ".1f"),
-                     r["events"], r["logged"], bl.fmt(100 * (r["complete"] or 0), ".2f"),
+                     r["events"], r["client_events"], r["logged"],
+                     bl.fmt(100 * (r["complete"] or 0), ".2f"),
                      r["ring_full"], r["drops"], r["parse_errors"],
                      r["rc"] if r["has_stats"] else f"{r['rc']}!", r["errors"], noise(r)])
     bl.print_table(
         f"Closed loop: wrk -t1 -c{args.connections} -d{args.duration}s, nginx on CPU 0, wrk on "
         "CPU 1, collector floating (base = mean of the two neighbouring baseline runs)",
         ["round", "mode", "base rps", "with rps", "ratio", "base sys us/req", "with sys us/req",
-         "extra sys us/req", "collector us/req", "events", "logged", "complete %", "ring_full",
+         "extra sys us/req", "collector us/req", "events", "client ev", "logged", "complete %",
+         "ring_full",
          "sink drops", "parse err", "rc", "wrk errors", "other %"], rows)
     summary = []
     for m in args.modes:
