@@ -8,16 +8,16 @@
 #include <linux/types.h>
 #endif
 
-/* One endpoint's view of a TCP connection: its own address first. A packet from A to B is
- * owned by the process whose key is {A, B}. IPv4 (and IPv4-mapped IPv6) addresses use the first
- * 4 bytes, the rest zero, so both views of one connection compare as bytes. */
+/* One endpoint's view of a TCP connection or UDP socket: its own address first. A packet from A
+ * to B is owned by the process whose key is {A, B}. IPv4 (and IPv4-mapped IPv6) addresses use
+ * the first 4 bytes, the rest zero, so both views of one connection compare as bytes. */
 struct conn_key {
 	__u8 laddr[16];
 	__u8 raddr[16];
 	__u16 lport; /* host byte order */
 	__u16 rport;
 	__u16 family; /* AF_INET or AF_INET6 */
-	__u16 reserved;
+	__u16 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
 };
 
 _Static_assert(sizeof(struct conn_key) == 40, "conn_key is hashed as bytes: no padding");

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The wire view: a socket filter on AF_PACKET sockets (one per interface) that keeps only packets
- * that can be HTTP, or that belong to a TCP connection already seen carrying HTTP, and copies each
- * kept frame (up to the snap length) into a ring buffer. It always returns 0, so nothing is queued
- * on the socket itself: the ring buffer is the only way packets reach user space.
+ * that can be HTTP or DNS, or that belong to a TCP connection already seen carrying either, and
+ * copies each kept frame (up to the snap length) into a ring buffer. It always returns 0, so
+ * nothing is queued on the socket itself: the ring buffer is the only way packets reach user space.
  *
  * Socket filters cannot read packet memory directly; every read goes through bpf_skb_load_bytes,
  * which copies (and handles non-linear skbs). Offsets may be any runtime value, lengths must be
@@ -12,6 +12,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "conns.bpf.h"
+#include "dns_sniff.h"
 #include "sockfilter.h"
 
 #define AF_INET      2
@@ -73,10 +74,10 @@ struct {
 	__type(value, __u8);
 } ports SEC(".maps");
 
-/* TCP connections seen carrying HTTP, keyed by both endpoints in a canonical order so one entry
- * covers both directions. Later packets of a tracked connection are kept whatever they hold (body
- * bytes, continuation of a long header, the response). LRU: a connection whose end we never see
- * ages out instead of leaking. */
+/* TCP connections seen carrying HTTP or DNS, keyed by both endpoints in a canonical order so one
+ * entry covers both directions. Later packets of a tracked connection are kept whatever they hold
+ * (body bytes, continuation of a long header, the response). LRU: a connection whose end we never
+ * see ages out instead of leaking. */
 struct flow_key {
 	__u32 addr_lo[4];
 	__u32 addr_hi[4];
@@ -95,7 +96,7 @@ struct {
 	__uint(max_entries, 65536);
 	__type(key, struct flow_key);
 	__type(value, struct flow_state);
-} http_flows SEC(".maps");
+} l7_flows SEC(".maps");
 
 struct l4 {
 	__u32 saddr[4];
@@ -227,6 +228,20 @@ static __always_inline bool starts_http(struct __sk_buff *skb, __u32 off)
 	       STARTS_WITH(v, "CONNECT ") || STARTS_WITH(v, "TRACE ");
 }
 
+/* A TCP payload that starts a DNS message: a 2-byte length, then a plausible header. Port 53
+ * needs no such proof: a client may send the length in a segment of its own. */
+static __always_inline bool starts_dns_tcp(struct __sk_buff *skb, __u32 off, __u32 len, __u16 sport,
+                                           __u16 dport)
+{
+	__u8 h[2 + DNS_HEADER_LEN];
+
+	if (sport == bpf_htons(DNS_PORT) || dport == bpf_htons(DNS_PORT))
+		return true;
+	if (len < sizeof(h) || bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0)
+		return false;
+	return dns_header_plausible(h + 2, (__u32)h[0] << 8 | h[1]);
+}
+
 /* Orders the two endpoints so both directions of a connection map to one key. Returns true when
  * the packet's source is the "hi" endpoint. */
 static __always_inline bool flow_key_make(struct flow_key *k, const struct l4 *l4, __u16 sport,
@@ -271,6 +286,7 @@ static __always_inline void owner(struct sf_record *r, const struct l4 *l4, __u1
 	k.lport = bpf_ntohs(sport);
 	k.rport = bpf_ntohs(dport);
 	k.family = family;
+	k.proto = l4->proto;
 	o = bpf_map_lookup_elem(&local_conns, &k);
 	if (o) {
 		r->owner = *o;
@@ -325,6 +341,38 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct 
 		count(SF_CTR_TRUNCATED, 1);
 }
 
+/* UDP: DNS only, on port 53 or wherever a datagram starts with a plausible DNS header. */
+static __always_inline void filter_udp(struct __sk_buff *skb, __u8 link, struct l4 *l4,
+                                       __u16 family)
+{
+	struct udphdr uh;
+	__u8 h[DNS_HEADER_LEN];
+	__u32 off = l4->off + sizeof(uh), len = 0;
+
+	if (bpf_skb_load_bytes(skb, l4->off, &uh, sizeof(uh)) < 0) {
+		count(SF_CTR_MALFORMED, 1);
+		return;
+	}
+	if (l4->end > skb->len)
+		l4->end = skb->len;
+	if (l4->end > off)
+		len = l4->end - off;
+	if (port_filter_on) {
+		__u16 sp = bpf_ntohs(uh.source), dp = bpf_ntohs(uh.dest);
+
+		if (!bpf_map_lookup_elem(&ports, &sp) && !bpf_map_lookup_elem(&ports, &dp)) {
+			count(SF_CTR_PORT_FILTERED, 1);
+			return;
+		}
+	} else if (uh.source != bpf_htons(DNS_PORT) && uh.dest != bpf_htons(DNS_PORT) &&
+	           (len < sizeof(h) || bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0 ||
+	            !dns_header_plausible(h, len))) {
+		count(SF_CTR_NOT_DNS, 1);
+		return;
+	}
+	emit(skb, link, l4, uh.source, uh.dest, family);
+}
+
 static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth_proto, __u8 link)
 {
 	struct l4 l4 = {};
@@ -347,8 +395,12 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 		count(v == V_FRAGMENT ? SF_CTR_FRAGMENT : SF_CTR_MALFORMED, 1);
 		return 0;
 	}
+	if (l4.proto == IPPROTO_UDP) {
+		filter_udp(skb, link, &l4, eth_proto == ETH_P_IP ? AF_INET : AF_INET6);
+		return 0;
+	}
 	if (l4.proto != IPPROTO_TCP) {
-		count(SF_CTR_NOT_TCP, 1);
+		count(SF_CTR_OTHER_PROTO, 1);
 		return 0;
 	}
 	if (bpf_skb_load_bytes(skb, l4.off, &th, sizeof(th)) < 0 || th.doff < 5) {
@@ -376,25 +428,27 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 	}
 
 	src_hi = flow_key_make(&key, &l4, th.source, th.dest);
-	st = bpf_map_lookup_elem(&http_flows, &key);
+	st = bpf_map_lookup_elem(&l7_flows, &key);
 	if (!st) {
-		if (payload_len < 8 || !starts_http(skb, payload_off)) {
+		if (!payload_len ||
+		    !((payload_len >= 8 && starts_http(skb, payload_off)) ||
+		      starts_dns_tcp(skb, payload_off, payload_len, th.source, th.dest))) {
 			count(SF_CTR_NOT_HTTP, 1);
 			return 0;
 		}
 		struct flow_state fresh = {};
 
-		if (bpf_map_update_elem(&http_flows, &key, &fresh, BPF_NOEXIST) < 0)
+		if (bpf_map_update_elem(&l7_flows, &key, &fresh, BPF_NOEXIST) < 0)
 			count(SF_CTR_FLOW_TRACK_FAILED, 1);
 	} else if (th.rst) {
-		bpf_map_delete_elem(&http_flows, &key);
+		bpf_map_delete_elem(&l7_flows, &key);
 	} else if (th.fin) {
 		/* Keep tracking after the first FIN: a half-closed connection still carries the
 		 * response. Forget it once both sides have finished. */
 		__u32 seen = st->fin_seen | (src_hi ? 2 : 1);
 
 		if (seen == 3)
-			bpf_map_delete_elem(&http_flows, &key);
+			bpf_map_delete_elem(&l7_flows, &key);
 		else
 			st->fin_seen = seen;
 	}

@@ -30,7 +30,8 @@ enum sf_link {
 };
 
 /* Per-CPU counters, summed by user space; every packet the filter sees ends in exactly one of the
- * outcome counters (KEPT, RING_FULL, NOT_*, FRAGMENT, MALFORMED, PORT_FILTERED, NO_SCRATCH). */
+ * outcome counters (KEPT, RING_FULL, NOT_*, OTHER_PROTO, FRAGMENT, MALFORMED, PORT_FILTERED,
+ * NO_SCRATCH). */
 enum sf_counter {
 	SF_CTR_PACKETS = 0,       /* packets the filter ran on */
 	SF_CTR_KEPT,              /* sent to user space */
@@ -38,8 +39,10 @@ enum sf_counter {
 	SF_CTR_RING_FULL,         /* lost: the ring buffer had no room */
 	SF_CTR_TRUNCATED,         /* kept, but cut at the snap length */
 	SF_CTR_NOT_IP,            /* neither IPv4 nor IPv6 */
-	SF_CTR_NOT_TCP,           /* IP, but not TCP */
-	SF_CTR_NOT_HTTP,          /* TCP, not in a tracked flow and not starting an HTTP message */
+	SF_CTR_OTHER_PROTO,       /* IP, but neither TCP nor UDP */
+	SF_CTR_NOT_HTTP,          /* TCP, not in a tracked flow and starting neither an HTTP nor a
+	                           * DNS message (nor on port 53) */
+	SF_CTR_NOT_DNS,           /* UDP, neither on port 53 nor starting with a DNS header */
 	SF_CTR_FRAGMENT,          /* IP fragments (not reassembled) */
 	SF_CTR_MALFORMED,         /* headers too short or inconsistent */
 	SF_CTR_PORT_FILTERED,     /* outside the --port set */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The process view: syscall tracepoints on the calls that move bytes on sockets, and on accept,
  * connect and close. Arguments are stashed at enter, keyed by thread, and the bytes actually
- * moved are copied at exit (a read's buffer holds them only then). Only TCP sockets over IPv4
- * and IPv6 are followed; every other fd leaves at enter after a few reads of the fd table.
+ * moved are copied at exit (a read's buffer holds them only then). Only TCP and UDP sockets over
+ * IPv4 and IPv6 are followed; every other fd leaves at enter after a few reads of the fd table.
+ * Of UDP, only DNS is copied (port 53, or a DNS header on any port: dns_sniff.h), one record per
+ * datagram with its peer's address, so unconnected sockets (sendto, recvfrom) are covered too.
  *
  * Connections are identified by (tgid, fd) and the struct sock behind the fd: a reused fd that
  * names another socket is another connection, whether or not its close() was seen. Every
@@ -18,11 +20,13 @@
 #include <bpf/bpf_helpers.h>
 
 #include "conns.bpf.h"
+#include "dns_sniff.h"
 #include "syscalls.h"
 
 #define AF_INET          2
 #define AF_INET6         10
 #define SOCK_STREAM      1
+#define SOCK_DGRAM       2
 #define S_IFMT           00170000
 #define S_IFSOCK         0140000
 #define MSG_PEEK         2
@@ -54,19 +58,22 @@ enum how {
 	HOW_BUF = 1, /* one buffer: read, write, recvfrom, sendto */
 	HOW_IOV,     /* an iovec array: readv, writev */
 	HOW_MSG,     /* a msghdr: recvmsg, sendmsg */
+	HOW_MMSG,    /* an array of mmsghdr: recvmmsg, sendmmsg */
 	HOW_COUNT,   /* bytes only: sendfile */
 	HOW_CONNECT,
 };
 
 /* What enter saw, for exit. */
 struct stash {
-	__u64 sk;  /* struct sock * */
-	__u64 buf; /* buffer, iovec array or msghdr */
+	__u64 sk;   /* struct sock * */
+	__u64 buf;  /* buffer, iovec array, msghdr or mmsghdr array */
+	__u64 addr; /* sendto's destination, recvfrom's source: a user sockaddr, or 0 */
 	__u32 fd;
-	__u32 count; /* buffer size or iovec count */
+	__u32 count; /* buffer size, iovec count or mmsghdr count */
 	__u8 how;    /* enum how */
 	__u8 dir;    /* enum sc_dir */
-	__u8 reserved[6];
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 reserved[5];
 };
 
 /* Threads inside a followed syscall at once. */
@@ -129,9 +136,11 @@ static __always_inline void count(__u32 idx, __u64 n)
 		*c += n;
 }
 
-/* The TCP socket behind fd in the current process, or NULL for anything else (files, pipes, unix
- * and UDP sockets): task->files->fdt->fd[fd]->f_inode->i_mode says whether it is a socket. */
-static __always_inline struct sock *fd_sock(__u32 fd)
+/* The TCP or UDP socket behind fd in the current process (*proto says which), or NULL for
+ * anything else (files, pipes, unix sockets): task->files->fdt->fd[fd]->f_inode->i_mode says
+ * whether it is a socket. These seven reads are most of what a syscall on an fd that is not
+ * followed costs (tests/bench/early_exit.py). */
+static __always_inline struct sock *fd_sock(__u32 fd, __u8 *proto)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
@@ -149,8 +158,16 @@ static __always_inline struct sock *fd_sock(__u32 fd)
 	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
-	if (BPF_CORE_READ(sock, type) != SOCK_STREAM)
+	switch (BPF_CORE_READ(sock, type)) {
+	case SOCK_STREAM:
+		*proto = IPPROTO_TCP;
+		break;
+	case SOCK_DGRAM:
+		*proto = IPPROTO_UDP;
+		break;
+	default:
 		return NULL;
+	}
 	sk = BPF_CORE_READ(sock, sk);
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	return family == AF_INET || family == AF_INET6 ? sk : NULL;
@@ -174,8 +191,9 @@ static __always_inline void unmap_v4(__u8 *a)
 	__builtin_memset(a + 4, 0, 12);
 }
 
-static __always_inline void sock_key(struct sock *sk, struct conn_key *k)
+static __always_inline void sock_key(struct sock *sk, __u8 proto, struct conn_key *k)
 {
+	k->proto = proto;
 	k->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	k->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -273,7 +291,7 @@ static __always_inline __u64 next_conn_id(void)
 
 /* The connection on (this process, fd), recorded now if it is new. A fd that now names another
  * socket than the one recorded is a new connection, and the old one is reported closed. */
-static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 role)
+static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 proto, __u8 role)
 {
 	struct fd_key fk = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd};
 	struct fd_conn *old = bpf_map_lookup_elem(&fd_conns, &fk);
@@ -291,7 +309,7 @@ static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 
 	fresh.sk = (__u64)sk;
 	fresh.id = next_conn_id();
 	fresh.role = role;
-	sock_key(sk, &fresh.key);
+	sock_key(sk, proto, &fresh.key);
 	if (bpf_map_update_elem(&fd_conns, &fk, &fresh, BPF_ANY)) {
 		count(SC_CTR_CONN_FULL, 1);
 		return NULL;
@@ -316,8 +334,8 @@ static __always_inline bool self(void)
 	return bpf_get_current_pid_tgid() >> 32 == self_tgid;
 }
 
-static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 flags, __u8 how,
-                                    __u8 dir)
+static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 flags, __u64 addr,
+                                    __u8 how, __u8 dir)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct stash st = {};
@@ -325,7 +343,7 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 fla
 
 	if (self())
 		return 0;
-	sk = fd_sock((__u32)fd);
+	sk = fd_sock((__u32)fd, &st.proto);
 	if (!sk)
 		return 0;
 	if (flags & MSG_PEEK) {
@@ -334,6 +352,7 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 fla
 	}
 	st.sk = (__u64)sk;
 	st.buf = buf;
+	st.addr = addr;
 	st.fd = (__u32)fd;
 	st.count = (__u32)count_;
 	st.how = how;
@@ -376,14 +395,17 @@ static __always_inline int copy_iov(struct scratch *s, __u64 iov, __u32 iovcnt, 
 	return off;
 }
 
-/* The payload of a data syscall that moved `moved` bytes. */
-static __always_inline int copy_payload(struct scratch *s, const struct stash *st, __u32 moved)
+/* Copies up to limit bytes of the payload of a syscall that moved `moved` bytes; for a msghdr,
+ * also returns where the peer's address is (msg_name) in *name. Returns the bytes copied or -1. */
+static __always_inline int copy_payload(struct scratch *s, const struct stash *st, __u32 moved,
+                                        __u64 *name)
 {
 	__u32 limit = moved < max_payload ? moved : max_payload;
 	struct user_msghdr mh;
 
 	if (limit > SC_PAYLOAD_MAX)
 		limit = SC_PAYLOAD_MAX;
+	*name = st->addr;
 	switch (st->how) {
 	case HOW_BUF:
 		return limit && copy_in(s, 0, limit, st->buf) ? -1 : (int)limit;
@@ -392,19 +414,112 @@ static __always_inline int copy_payload(struct scratch *s, const struct stash *s
 	case HOW_MSG:
 		if (bpf_probe_read_user(&mh, sizeof(mh), (const void *)st->buf))
 			return -1;
+		*name = (__u64)mh.msg_name;
 		return copy_iov(s, (__u64)mh.msg_iov, (__u32)mh.msg_iovlen, limit);
 	default: /* HOW_COUNT: sendfile moves file bytes the process never holds */
 		return 0;
 	}
 }
 
+/* The peer of a datagram, from the sockaddr the process passed or received (name), else the
+ * connected socket's. A dual-stack socket talking IPv4 has an IPv4-mapped peer: both ends are
+ * then stored as IPv4, as the socket filter sees them. */
+static __always_inline void datagram_peer(struct conn_key *k, __u64 name)
+{
+	struct {
+		__u16 family;
+		__u16 port;
+		__u32 v4; /* sin_addr, or sin6_flowinfo */
+		__u8 v6[16];
+	} sa;
+
+	if (!name || bpf_probe_read_user(&sa, 8, (const void *)name))
+		return;
+	if (sa.family == AF_INET) {
+		__builtin_memset(k->raddr, 0, sizeof(k->raddr));
+		__builtin_memcpy(k->raddr, &sa.v4, 4);
+	} else if (sa.family == AF_INET6 &&
+	           !bpf_probe_read_user(sa.v6, 16, (const void *)(name + 8))) {
+		__builtin_memcpy(k->raddr, sa.v6, 16);
+		if (v4_mapped(k->raddr)) {
+			unmap_v4(k->raddr);
+			if (v4_mapped(k->laddr))
+				unmap_v4(k->laddr);
+			k->family = AF_INET;
+		}
+	} else {
+		return;
+	}
+	k->rport = bpf_ntohs(sa.port);
+}
+
+/* Writes one data record from the payload in s: for TCP on connection c, for UDP as a datagram
+ * to or from name, and only if it looks like DNS. */
+static __always_inline void emit_data(struct scratch *s, const struct stash *st, struct fd_conn *c,
+                                      __u32 moved, __u32 cap, __u64 name)
+{
+	struct fd_conn dgram = {};
+
+	if (st->proto == IPPROTO_UDP) {
+		sock_key((struct sock *)st->sk, IPPROTO_UDP, &dgram.key);
+		datagram_peer(&dgram.key, name);
+		if (dgram.key.lport != DNS_PORT && dgram.key.rport != DNS_PORT &&
+		    (cap < DNS_HEADER_LEN || !dns_header_plausible(s->data, moved))) {
+			count(SC_CTR_UDP_NOT_DNS, 1);
+			return;
+		}
+		c = &dgram;
+	} else if (!c) {
+		return; /* for the verifier: TCP callers pass their connection */
+	}
+	header(&s->rec, SC_DATA, st->fd, c);
+	s->rec.dir = st->dir;
+	s->rec.len = moved;
+	s->rec.cap = cap;
+	if (cap < moved && st->how != HOW_COUNT) {
+		s->rec.flags = SC_REC_TRUNCATED;
+		count(SC_CTR_TRUNCATED, 1);
+	}
+	submit(s, cap);
+}
+
+/* sendmmsg/recvmmsg: ret messages, each a record of its own. */
+static __always_inline void mmsg_exit(struct scratch *s, const struct stash *st, struct fd_conn *c,
+                                      __u32 ret)
+{
+	for (__u32 i = 0; i < SC_MMSG_MAX; i++) {
+		struct mmsghdr m;
+		__u32 limit;
+		int cap;
+
+		if (i >= ret)
+			return;
+		if (bpf_probe_read_user(&m, sizeof(m), (const void *)(st->buf + i * sizeof(m)))) {
+			count(SC_CTR_READ_FAULT, 1);
+			return;
+		}
+		limit = m.msg_len < max_payload ? m.msg_len : max_payload;
+		if (limit > SC_PAYLOAD_MAX)
+			limit = SC_PAYLOAD_MAX;
+		cap = copy_iov(s, (__u64)m.msg_hdr.msg_iov, (__u32)m.msg_hdr.msg_iovlen, limit);
+		if (cap < 0) {
+			count(SC_CTR_READ_FAULT, 1);
+			continue;
+		}
+		emit_data(s, st, c, m.msg_len, (__u32)cap, (__u64)m.msg_hdr.msg_name);
+	}
+	if (ret > SC_MMSG_MAX)
+		count(SC_CTR_MMSG_CUT, ret - SC_MMSG_MAX);
+}
+
 static __always_inline int on_exit(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct stash *p = bpf_map_lookup_elem(&stash, &pid_tgid);
+	struct fd_conn *c = NULL;
 	struct stash st;
-	struct fd_conn *c;
 	struct scratch *s;
+	__u64 name;
 	int cap;
 
 	if (!p)
@@ -413,32 +528,33 @@ static __always_inline int on_exit(long ret)
 	bpf_map_delete_elem(&stash, &pid_tgid);
 	if (ret <= 0)
 		return 0;
-	c = conn_get(st.fd, (struct sock *)st.sk, SC_ROLE_UNKNOWN);
+	/* Before the scratch slot is filled: a new connection's open record is built there. */
+	if (st.proto == IPPROTO_TCP) {
+		c = conn_get(st.fd, (struct sock *)st.sk, IPPROTO_TCP, SC_ROLE_UNKNOWN);
+		if (!c)
+			return 0;
+	}
 	s = scratch_slot();
-	if (!c || !s)
+	if (!s)
 		return 0;
-	cap = copy_payload(s, &st, (__u32)ret);
+	if (st.how == HOW_MMSG) {
+		mmsg_exit(s, &st, c, (__u32)ret);
+		return 0;
+	}
+	cap = copy_payload(s, &st, (__u32)ret, &name);
 	if (cap < 0) {
 		count(SC_CTR_READ_FAULT, 1);
 		return 0;
 	}
-	header(&s->rec, SC_DATA, st.fd, c);
-	s->rec.dir = st.dir;
-	s->rec.len = (__u32)ret;
-	s->rec.cap = (__u32)cap;
-	if ((__u32)cap < (__u32)ret && st.how != HOW_COUNT) {
-		s->rec.flags = SC_REC_TRUNCATED;
-		count(SC_CTR_TRUNCATED, 1);
-	}
-	submit(s, (__u32)cap);
+	emit_data(s, &st, c, (__u32)ret, (__u32)cap, name);
 	return 0;
 }
 
-#define DATA_SYSCALL(name, how, dir, buf, cnt, flags)                                              \
+#define DATA_SYSCALL(name, how, dir, buf, cnt, flags, addr)                                        \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
 	{                                                                                          \
-		return on_enter(ctx->args[0], buf, cnt, flags, how, dir);                          \
+		return on_enter(ctx->args[0], buf, cnt, flags, addr, how, dir);                    \
 	}                                                                                          \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
@@ -446,26 +562,29 @@ static __always_inline int on_exit(long ret)
 		return on_exit(ctx->ret);                                                          \
 	}
 
-DATA_SYSCALL(read, HOW_BUF, SC_INGRESS, ctx->args[1], ctx->args[2], 0)
-DATA_SYSCALL(write, HOW_BUF, SC_EGRESS, ctx->args[1], ctx->args[2], 0)
-DATA_SYSCALL(readv, HOW_IOV, SC_INGRESS, ctx->args[1], ctx->args[2], 0)
-DATA_SYSCALL(writev, HOW_IOV, SC_EGRESS, ctx->args[1], ctx->args[2], 0)
-DATA_SYSCALL(recvfrom, HOW_BUF, SC_INGRESS, ctx->args[1], ctx->args[2], ctx->args[3])
-DATA_SYSCALL(sendto, HOW_BUF, SC_EGRESS, ctx->args[1], ctx->args[2], 0)
-DATA_SYSCALL(recvmsg, HOW_MSG, SC_INGRESS, ctx->args[1], 0, ctx->args[2])
-DATA_SYSCALL(sendmsg, HOW_MSG, SC_EGRESS, ctx->args[1], 0, 0)
-DATA_SYSCALL(sendfile64, HOW_COUNT, SC_EGRESS, 0, ctx->args[3], 0)
+DATA_SYSCALL(read, HOW_BUF, SC_INGRESS, ctx->args[1], ctx->args[2], 0, 0)
+DATA_SYSCALL(write, HOW_BUF, SC_EGRESS, ctx->args[1], ctx->args[2], 0, 0)
+DATA_SYSCALL(readv, HOW_IOV, SC_INGRESS, ctx->args[1], ctx->args[2], 0, 0)
+DATA_SYSCALL(writev, HOW_IOV, SC_EGRESS, ctx->args[1], ctx->args[2], 0, 0)
+DATA_SYSCALL(recvfrom, HOW_BUF, SC_INGRESS, ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4])
+DATA_SYSCALL(sendto, HOW_BUF, SC_EGRESS, ctx->args[1], ctx->args[2], 0, ctx->args[4])
+DATA_SYSCALL(recvmsg, HOW_MSG, SC_INGRESS, ctx->args[1], 0, ctx->args[2], 0)
+DATA_SYSCALL(sendmsg, HOW_MSG, SC_EGRESS, ctx->args[1], 0, 0, 0)
+DATA_SYSCALL(recvmmsg, HOW_MMSG, SC_INGRESS, ctx->args[1], ctx->args[2], ctx->args[3], 0)
+DATA_SYSCALL(sendmmsg, HOW_MMSG, SC_EGRESS, ctx->args[1], ctx->args[2], 0, 0)
+DATA_SYSCALL(sendfile64, HOW_COUNT, SC_EGRESS, 0, ctx->args[3], 0, 0)
 
 /* accept() returns the new connection's fd; the server side of it. */
 static __always_inline int on_accept(long fd)
 {
 	struct sock *sk;
+	__u8 proto;
 
 	if (fd < 0 || self())
 		return 0;
-	sk = fd_sock((__u32)fd);
+	sk = fd_sock((__u32)fd, &proto);
 	if (sk)
-		conn_get((__u32)fd, sk, SC_ROLE_SERVER);
+		conn_get((__u32)fd, sk, proto, SC_ROLE_SERVER);
 	return 0;
 }
 
@@ -484,11 +603,12 @@ int exit_accept4(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_connect")
 int enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	return on_enter(ctx->args[0], 0, 0, 0, HOW_CONNECT, SC_EGRESS);
+	return on_enter(ctx->args[0], 0, 0, 0, 0, HOW_CONNECT, SC_EGRESS);
 }
 
 /* A non-blocking connect() returns EINPROGRESS, but the local port is already bound: the
- * connection can be recorded now, before its first byte. */
+ * connection can be recorded now, before its first byte. A connected UDP socket (glibc's
+ * resolver uses them) is recorded too: that attributes its datagrams on the wire. */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
@@ -501,7 +621,7 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 	st = *p;
 	bpf_map_delete_elem(&stash, &pid_tgid);
 	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS)
-		conn_get(st.fd, (struct sock *)st.sk, SC_ROLE_CLIENT);
+		conn_get(st.fd, (struct sock *)st.sk, st.proto, SC_ROLE_CLIENT);
 	return 0;
 }
 

@@ -10,11 +10,16 @@
 
 #include "conns.h"
 
-/* Largest --max-payload: bytes copied per syscall (iovecs included). */
+/* Largest --max-payload: bytes copied per syscall (iovecs included), or per message of a
+ * sendmmsg/recvmmsg. */
 #define SC_PAYLOAD_MAX 32768
 
+/* Messages of one sendmmsg/recvmmsg copied (each its own record). glibc's resolver sends its A
+ * and AAAA queries with one sendmmsg. */
+#define SC_MMSG_MAX 4
+
 enum sc_kind {
-	SC_DATA = 1, /* bytes a syscall moved on a socket */
+	SC_DATA = 1, /* bytes a syscall moved on a TCP socket, or one UDP datagram */
 	SC_OPEN,  /* accept() or connect() made a connection, or data showed one we had not seen */
 	SC_CLOSE, /* close() on a followed connection */
 	SC_EXIT,  /* a process exited: its connections are gone */
@@ -48,9 +53,9 @@ struct sc_record {
 	__u8 dir;  /* enum sc_dir */
 	__u8 role; /* enum sc_role */
 	__u8 flags;
-	char comm[16];  /* the thread's */
-	char pcomm[16]; /* the thread group leader's */
-	struct conn_key conn;
+	char comm[16];        /* the thread's */
+	char pcomm[16];       /* the thread group leader's */
+	struct conn_key conn; /* UDP: the datagram's peer is raddr/rport */
 };
 
 _Static_assert(sizeof(struct sc_record) == 128, "sc_record layout is shared with user space");
@@ -67,6 +72,8 @@ enum sc_counter {
 	SC_CTR_READ_FAULT,  /* lost: the process's buffer could not be read */
 	SC_CTR_PEEK,        /* MSG_PEEK receives, skipped: the bytes will be read again */
 	SC_CTR_NO_SCRATCH,  /* lost: no scratch space on this CPU */
+	SC_CTR_UDP_NOT_DNS, /* UDP datagrams that do not look like DNS: not copied */
+	SC_CTR_MMSG_CUT,    /* messages of a sendmmsg/recvmmsg past SC_MMSG_MAX: not copied */
 	SC_CTR_MAX,
 };
 

@@ -118,7 +118,8 @@ static const char *const counter_names[] = {
         [SC_CTR_RING_FULL] = "ring_full",   [SC_CTR_TRUNCATED] = "truncated",
         [SC_CTR_STASH_FULL] = "stash_full", [SC_CTR_CONN_FULL] = "conn_full",
         [SC_CTR_READ_FAULT] = "read_fault", [SC_CTR_PEEK] = "peek_skipped",
-        [SC_CTR_NO_SCRATCH] = "no_scratch",
+        [SC_CTR_NO_SCRATCH] = "no_scratch", [SC_CTR_UDP_NOT_DNS] = "udp_not_dns",
+        [SC_CTR_MMSG_CUT] = "mmsg_cut",
 };
 
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == SC_CTR_MAX,

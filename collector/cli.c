@@ -13,6 +13,7 @@
 #define DEFAULT_MAX_FLOWS    65536
 #define DEFAULT_MAX_HEADER   65536
 #define DEFAULT_HTTP_TIMEOUT 30
+#define DEFAULT_DNS_TIMEOUT  5
 #define DEFAULT_IDLE_TIMEOUT 120
 #define DEFAULT_STATS        60
 #define DEFAULT_SHUTDOWN     10
@@ -21,6 +22,7 @@ enum {
 	OPT_READ = 256,
 	OPT_HTTP_HEADERS,
 	OPT_HTTP_TIMEOUT,
+	OPT_DNS_TIMEOUT,
 	OPT_MAX_FLOWS,
 	OPT_MAX_HEADER,
 	OPT_RINGBUF,
@@ -39,6 +41,7 @@ static const struct option options[] = {
         {"sink", required_argument, NULL, 'o'},
         {"http-headers", no_argument, NULL, OPT_HTTP_HEADERS},
         {"http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT},
+        {"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"max-header-bytes", required_argument, NULL, OPT_MAX_HEADER},
         {"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
@@ -56,24 +59,27 @@ static void usage(void)
 {
 	printf("Usage: l7collect [OPTION]...\n"
 	       "Watches this host's network traffic with eBPF and writes one JSON event per HTTP\n"
-	       "exchange (request and response paired, with latency, and the local process\n"
-	       "behind it) to one or more sinks.\n"
+	       "exchange and per DNS transaction (request and response paired, with latency, and\n"
+	       "the local process behind it) to one or more sinks.\n"
 	       "\n"
 	       "Capture:\n"
 	       "  -c, --capture LIST       where to look, comma separated [socket,syscall]:\n"
 	       "                           syscall: inside each local process (its reads and\n"
-	       "                           writes on TCP sockets): one event per local end,\n"
-	       "                           with role client or server\n"
+	       "                           writes on TCP sockets, DNS on UDP ones): one HTTP\n"
+	       "                           event per local end, with role client or server;\n"
+	       "                           one DNS event per transaction, with the asker\n"
 	       "                           socket: the packets on the watched interfaces; what\n"
 	       "                           no local process's syscalls saw (other namespaces,\n"
 	       "                           forwarded traffic) is reported from there, once\n"
 	       "  -i, --interface IF       watch IF; repeat for several [every interface that is\n"
 	       "                           up, lo included]\n"
-	       "  -p, --port PORT          follow only this TCP port; repeat for several. All its\n"
-	       "                           traffic is parsed as HTTP, so garbage on it is "
-	       "counted.\n"
-	       "                           Without --port, connections are found by their first\n"
-	       "                           bytes (a request method or \"HTTP/1.\")\n"
+	       "  -p, --port PORT          on the wire, follow only this port; repeat for "
+	       "several.\n"
+	       "                           Its TCP traffic is parsed as HTTP (unless it starts\n"
+	       "                           as DNS), so garbage on it is counted. Without --port,\n"
+	       "                           HTTP is found by its first bytes (a request method\n"
+	       "                           or \"HTTP/1.\"), DNS on port 53 or by its header on\n"
+	       "                           any port, over UDP and TCP\n"
 	       "  -s, --snaplen BYTES      bytes kept of each packet [%u, the largest]; bytes cut\n"
 	       "                           are counted and marked capture.truncated\n"
 	       "      --max-payload BYTES  bytes copied per syscall, iovecs included [4096, at\n"
@@ -99,6 +105,7 @@ static void usage(void)
 	       "Limits:\n"
 	       "      --http-timeout SEC   report a request unanswered this long with\n"
 	       "                           l7.status \"no_response\" [%u]\n"
+	       "      --dns-timeout SEC    the same for a DNS query [%u]\n"
 	       "      --max-flows N        connections followed at once; the least recently\n"
 	       "                           active is given up first [%u]\n"
 	       "      --max-header-bytes N header block kept per HTTP message; longer ones are\n"
@@ -111,7 +118,9 @@ static void usage(void)
 	       "  -V, --version            version\n"
 	       "\n"
 	       "Examples:\n"
-	       "  sudo l7collect                          every HTTP exchange, NDJSON on stdout\n"
+	       "  sudo l7collect                          every HTTP exchange and DNS "
+	       "transaction,\n"
+	       "                                          NDJSON on stdout\n"
 	       "  sudo l7collect -o stdout:text -p 8080   one line per exchange on port 8080\n"
 	       "  sudo l7collect -i eth0 > events.ndjson  only what crosses eth0\n"
 	       "  l7collect --read web.pcap -o stdout:text  replay a capture\n"
@@ -120,8 +129,8 @@ static void usage(void)
 	       "SIGINT or SIGTERM: deliver what is queued, write a last stats event, exit 0.\n"
 	       "Exit status: 0 ok, 1 failure while running, 2 bad usage or an environment that\n"
 	       "cannot work (not root, no BTF, BPF refused, unknown interface).\n",
-	       DEFAULT_STATS, DEFAULT_HTTP_TIMEOUT, DEFAULT_MAX_FLOWS, DEFAULT_MAX_HEADER,
-	       DEFAULT_SHUTDOWN);
+	       DEFAULT_STATS, DEFAULT_HTTP_TIMEOUT, DEFAULT_DNS_TIMEOUT, DEFAULT_MAX_FLOWS,
+	       DEFAULT_MAX_HEADER, DEFAULT_SHUTDOWN);
 }
 
 static int bad(const char *opt, const char *value, const char *expect)
@@ -201,6 +210,10 @@ static int option(int c, const char *arg, struct config *cfg)
 		if (parse_seconds(arg, 86400, &cfg->http_timeout_ns) || !cfg->http_timeout_ns)
 			return bad("--http-timeout", arg, "seconds, more than 0");
 		return -1;
+	case OPT_DNS_TIMEOUT:
+		if (parse_seconds(arg, 3600, &cfg->dns_timeout_ns) || !cfg->dns_timeout_ns)
+			return bad("--dns-timeout", arg, "seconds, more than 0");
+		return -1;
 	case OPT_MAX_FLOWS:
 		if (parse_uint(arg, 16, 1u << 24, &v))
 			return bad("--max-flows", arg, "a number, 16 to 16777216");
@@ -252,6 +265,7 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->max_flows = DEFAULT_MAX_FLOWS;
 	cfg->max_header_bytes = DEFAULT_MAX_HEADER;
 	cfg->http_timeout_ns = DEFAULT_HTTP_TIMEOUT * 1000000000ull;
+	cfg->dns_timeout_ns = DEFAULT_DNS_TIMEOUT * 1000000000ull;
 	cfg->idle_timeout_ns = DEFAULT_IDLE_TIMEOUT * 1000000000ull;
 	cfg->stats_interval_ns = DEFAULT_STATS * 1000000000ull;
 	cfg->shutdown_timeout_ns = DEFAULT_SHUTDOWN * 1000000000ull;

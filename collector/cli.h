@@ -36,6 +36,7 @@ struct config {
 	uint32_t max_header_bytes;
 	uint32_t max_payload; /* bytes copied per syscall */
 	uint64_t http_timeout_ns;
+	uint64_t dns_timeout_ns;
 	uint64_t idle_timeout_ns;
 	uint64_t stats_interval_ns; /* 0: no stats events */
 	uint64_t shutdown_timeout_ns;

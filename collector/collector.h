@@ -12,6 +12,7 @@
 #include "wire.h"
 
 struct conn_table;
+struct dns_table;
 struct proc_cache;
 struct ring_buffer;
 struct socket_capture;
@@ -21,6 +22,7 @@ struct collector {
 	const struct config *cfg;
 	struct pipeline *pipe;
 	struct flow_table *ft;
+	struct dns_table *dns; /* DNS transactions, from every capture path */
 	struct wire_stats wire;
 	struct socket_capture *sock; /* NULL when reading a file or without --capture socket */
 	struct syscall_capture *sys; /* NULL when reading a file */
@@ -39,7 +41,8 @@ struct collector {
 /* Set by signal handlers. */
 extern volatile sig_atomic_t collector_exiting;
 
-/* Timeouts and, in live mode, periodic stats; now is wall-clock or packet time. */
+/* Timeouts and, in live mode, periodic stats; now is wall-clock or packet time. Call it every
+ * round: what needs less is done once a second. */
 void collector_tick(struct collector *c, uint64_t now);
 
 /* Sends a stats event with every counter. */

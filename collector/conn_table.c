@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "community_id.h"
-#include "http_session.h"
+#include "dns_table.h"
 #include "lru_table.h"
 #include "proc_cache.h"
 
@@ -17,7 +17,7 @@ struct conn {
 	struct conn_key key;
 	struct conn_owner owner; /* the process; comm is the thread group leader's */
 	char thread[16];         /* the name of the thread that last moved bytes */
-	struct http_session http;
+	struct tcp_app app;
 	char community_id[COMMUNITY_ID_LEN];
 };
 
@@ -25,6 +25,7 @@ struct conn_table {
 	struct conn_cfg cfg;
 	struct conn_stats stats;
 	struct http_stats http_stats;
+	struct tcp_app_stats app_stats;
 	conn_emit_fn emit;
 	conn_forget_fn forget;
 	void *ctx;
@@ -65,21 +66,27 @@ const struct http_stats *conn_table_http_stats(const struct conn_table *ct)
 	return &ct->http_stats;
 }
 
+const struct tcp_app_stats *conn_table_app_stats(const struct conn_table *ct)
+{
+	return &ct->app_stats;
+}
+
 static struct conn *oldest(const struct conn_table *ct)
 {
 	return (struct conn *)ct->t.oldest; /* node is the first member */
 }
 
-/* The tuple oriented client -> server: the local end is the client when it sent the request. */
-static void oriented(const struct conn_key *k, bool local_is_client, struct l7_tuple *t)
+/* The tuple oriented local -> remote (local_first: the local end sent the request, or this
+ * message) or the other way. */
+static void oriented(const struct conn_key *k, bool local_first, struct l7_tuple *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->family = k->family == AF_INET6 ? AF_INET6 : AF_INET;
-	t->proto = IPPROTO_TCP;
-	memcpy(local_is_client ? t->saddr : t->daddr, k->laddr, 16);
-	memcpy(local_is_client ? t->daddr : t->saddr, k->raddr, 16);
-	t->sport = local_is_client ? k->lport : k->rport;
-	t->dport = local_is_client ? k->rport : k->lport;
+	t->proto = k->proto == IPPROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	memcpy(local_first ? t->saddr : t->daddr, k->laddr, 16);
+	memcpy(local_first ? t->daddr : t->saddr, k->raddr, 16);
+	t->sport = local_first ? k->lport : k->rport;
+	t->dport = local_first ? k->rport : k->lport;
 }
 
 static void emit_http(void *ctx, const struct http_report *r)
@@ -111,33 +118,69 @@ static void emit_http(void *ctx, const struct http_report *r)
 	cc->ct->emit(cc->ct->ctx, &ev);
 }
 
-static struct http_session_env session_env(struct conn_call *cc)
+/* One DNS message the process sent (egress) or received, over TCP (c) or UDP (c NULL, the
+ * datagram's record r says who and where). */
+static void dns_message(struct conn_table *ct, const struct conn_key *key,
+                        const struct conn_owner *owner, const char *thread, int dir,
+                        const struct dns_frame *m)
 {
-	return (struct http_session_env){&cc->ct->cfg.http, emit_http, cc};
+	struct ev_process proc;
+	struct dns_obs o = {
+	        .p = m->p,
+	        .cap = m->cap,
+	        .len = m->len,
+	        .ts_first = m->ts_first,
+	        .ts_last = m->ts_last,
+	        .source = L7_SOURCE_SYSCALL,
+	        .process = &proc,
+	        .process_sent = dir == SC_EGRESS,
+	};
+
+	oriented(key, dir == SC_EGRESS, &o.tuple);
+	proc_cache_fill(ct->cfg.procs, owner, thread, &proc);
+	dns_table_message(ct->cfg.dns, &o);
+}
+
+static void emit_dns(void *ctx, const struct dns_frame *m)
+{
+	struct conn_call *cc = ctx;
+
+	dns_message(cc->ct, &cc->c->key, &cc->c->owner, cc->c->thread, m->dir, m);
+}
+
+static struct tcp_app_env app_env(struct conn_call *cc)
+{
+	return (struct tcp_app_env){
+	        {&cc->ct->cfg.http, emit_http, cc}, emit_dns, &cc->ct->app_stats};
 }
 
 static void conn_end(struct conn_table *ct, struct conn *c, bool closed, uint64_t ts)
 {
 	struct conn_call cc = {ct, c};
-	struct http_session_env env = session_env(&cc);
+	struct tcp_app_env env = app_env(&cc);
 
-	http_session_close(&c->http, &env, closed, ts);
+	tcp_app_close(&c->app, &env, closed, ts);
 	lru_remove(&ct->t, &c->node);
 	ct->stats.active--;
 	free(c);
 }
 
+static void owner_of(const struct sc_record *r, struct conn_owner *o, char thread[16])
+{
+	o->tgid = r->tgid;
+	o->tid = r->tid;
+	o->uid = r->uid;
+	o->gid = r->gid;
+	o->cgroup_id = r->cgroup_id;
+	memcpy(o->comm, r->pcomm, sizeof(o->comm));
+	o->comm[sizeof(o->comm) - 1] = '\0';
+	memcpy(thread, r->comm, 16);
+	thread[15] = '\0';
+}
+
 static void set_owner(struct conn *c, const struct sc_record *r)
 {
-	c->owner.tgid = r->tgid;
-	c->owner.tid = r->tid;
-	c->owner.uid = r->uid;
-	c->owner.gid = r->gid;
-	c->owner.cgroup_id = r->cgroup_id;
-	memcpy(c->owner.comm, r->pcomm, sizeof(c->owner.comm));
-	c->owner.comm[sizeof(c->owner.comm) - 1] = '\0';
-	memcpy(c->thread, r->comm, sizeof(c->thread));
-	c->thread[sizeof(c->thread) - 1] = '\0';
+	owner_of(r, &c->owner, c->thread);
 }
 
 /* A connection seen first through its data (its open record was lost, or it was open before
@@ -157,11 +200,10 @@ static struct conn *conn_open(struct conn_table *ct, const struct sc_record *r, 
 	c->key = r->conn;
 	c->last_ts = ts;
 	set_owner(c, r);
-	http_session_init(&c->http);
-	if (r->kind != SC_OPEN || r->role == SC_ROLE_UNKNOWN) {
-		http_session_midstream(&c->http);
+	tcp_app_init(&c->app, r->kind != SC_OPEN || r->role == SC_ROLE_UNKNOWN, false,
+	             r->conn.lport, r->conn.rport);
+	if (c->app.midstream)
 		ct->stats.midstream++;
-	}
 	lru_insert(&ct->t, &c->node);
 	ct->stats.active++;
 	ct->stats.opened++;
@@ -172,18 +214,33 @@ static void data(struct conn_table *ct, struct conn *c, const struct sc_record *
                  const uint8_t *payload, uint64_t ts)
 {
 	struct conn_call cc = {ct, c};
-	struct http_session_env env = session_env(&cc);
+	struct tcp_app_env env = app_env(&cc);
 	int dir = r->dir == SC_INGRESS;
 
 	ct->stats.data_records++;
 	ct->stats.data_bytes += r->len;
 	set_owner(c, r);
 	if (r->cap)
-		http_session_data(&c->http, &env, dir, payload, r->cap, ts);
+		tcp_app_data(&c->app, &env, dir, payload, r->cap, ts);
 	if (r->len > r->cap) {
 		ct->stats.cut_bytes += r->len - r->cap;
-		http_session_gap(&c->http, &env, dir, r->len - r->cap, ts);
+		tcp_app_gap(&c->app, &env, dir, r->len - r->cap, ts);
 	}
+}
+
+/* A UDP datagram: one DNS message (the kernel copies nothing else of UDP), not a connection. */
+static void datagram(struct conn_table *ct, const struct sc_record *r, uint64_t ts)
+{
+	struct conn_owner owner = {0};
+	char thread[16];
+	struct dns_frame m = {r->dir, (const uint8_t *)(r + 1), r->cap, r->len, ts, ts};
+
+	ct->stats.datagrams++;
+	ct->stats.data_bytes += r->len;
+	if (r->len > r->cap)
+		ct->stats.cut_bytes += r->len - r->cap;
+	owner_of(r, &owner, thread);
+	dns_message(ct, &r->conn, &owner, thread, r->dir, &m);
 }
 
 /* Every connection of an exited process ends; the kernel entries that let the socket filter
@@ -216,6 +273,11 @@ void conn_table_record(struct conn_table *ct, const void *rec, size_t size, uint
 		process_exit(ct, r->tgid, ts);
 		return;
 	}
+	if (r->conn.proto == IPPROTO_UDP) {
+		if (r->kind == SC_DATA)
+			datagram(ct, r, ts);
+		return;
+	}
 	c = (struct conn *)lru_find(&ct->t, &r->conn_id);
 	if (r->kind == SC_CLOSE) {
 		if (c) {
@@ -238,7 +300,7 @@ void conn_table_tick(struct conn_table *ct, uint64_t now)
 
 	for (; c; c = next) {
 		struct conn_call cc = {ct, c};
-		struct http_session_env env = session_env(&cc);
+		struct tcp_app_env env = app_env(&cc);
 
 		next = (struct conn *)c->node.newer;
 		if (now > c->last_ts && now - c->last_ts > ct->cfg.idle_timeout_ns) {
@@ -246,7 +308,7 @@ void conn_table_tick(struct conn_table *ct, uint64_t now)
 			conn_end(ct, c, false, now);
 			continue;
 		}
-		http_session_expire(&c->http, &env, now);
+		tcp_app_expire(&c->app, &env, now);
 	}
 }
 
@@ -265,7 +327,7 @@ void conn_table_free(struct conn_table *ct)
 		struct conn *c = oldest(ct);
 
 		lru_remove(&ct->t, &c->node);
-		http_session_free(&c->http);
+		tcp_app_free(&c->app);
 		free(c);
 	}
 	lru_destroy(&ct->t);

@@ -1,7 +1,8 @@
 /* The connections the syscall probes follow, one per conn_id (a (process, fd, socket) in the
- * kernel), each holding the HTTP session its data feeds. Direction 0 is what the process sent,
- * direction 1 what it received, so a report says whether the local process was the client or
- * the server. Bounded like the flow table: least recently used first out, idle ones expire. */
+ * kernel), each holding the HTTP or DNS parser its data feeds (tcp_app.h). Direction 0 is what
+ * the process sent, direction 1 what it received, so a report says whether the local process was
+ * the client or the server. Bounded like the flow table: least recently used first out, idle
+ * ones expire. UDP datagrams (DNS) pass through to the DNS transactions. */
 #ifndef L7_CONN_TABLE_H
 #define L7_CONN_TABLE_H
 
@@ -10,7 +11,9 @@
 #include "event.h"
 #include "http_stream.h"
 #include "syscalls.h"
+#include "tcp_app.h"
 
+struct dns_table;
 struct proc_cache;
 
 struct conn_stats {
@@ -25,6 +28,7 @@ struct conn_stats {
 	uint64_t data_bytes;  /* bytes the syscalls moved */
 	uint64_t cut_bytes;   /* of those, bytes --max-payload did not copy */
 	uint64_t bad_records; /* records shorter than they say */
+	uint64_t datagrams;   /* UDP datagrams, handed to the DNS transactions */
 };
 
 struct conn_cfg {
@@ -32,6 +36,7 @@ struct conn_cfg {
 	uint64_t idle_timeout_ns;
 	struct http_cfg http;     /* its stats pointer is set by the table */
 	struct proc_cache *procs; /* executable and container of each process */
+	struct dns_table *dns;    /* where DNS messages go */
 };
 
 typedef void (*conn_emit_fn)(void *ctx, const struct l7_event *ev);
@@ -53,5 +58,6 @@ void conn_table_free(struct conn_table *ct);
 
 const struct conn_stats *conn_table_stats(const struct conn_table *ct);
 const struct http_stats *conn_table_http_stats(const struct conn_table *ct);
+const struct tcp_app_stats *conn_table_app_stats(const struct conn_table *ct);
 
 #endif

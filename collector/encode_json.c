@@ -30,10 +30,11 @@ static void begin_event(struct jw *w, const struct l7_event *ev, const struct en
 	jw_str(w, "schema_version", L7_SCHEMA_VERSION);
 	jw_obj_open(w, "event");
 	jw_str(w, "kind", kind);
-	if (ev->dataset == L7_DATASET_HTTP) {
+	if (ev->dataset != L7_DATASET_STATS) {
 		jw_arr_open(w, "category");
 		jw_str(w, NULL, "network");
-		jw_str(w, NULL, "web");
+		if (ev->dataset == L7_DATASET_HTTP)
+			jw_str(w, NULL, "web");
 		jw_arr_close(w);
 		jw_arr_open(w, "type");
 		jw_str(w, NULL, "protocol");
@@ -369,13 +370,102 @@ static void http(struct jw *w, const struct l7_event *ev, const struct encode_op
 	}
 }
 
+static void dns_flag(struct jw *w, bool on, const char *name)
+{
+	if (on)
+		jw_str(w, NULL, name);
+}
+
+static void dns_answers(struct jw *w, const struct dns_msg *r)
+{
+	char t[16], c[16];
+
+	jw_arr_open(w, "answers");
+	for (uint16_t i = 0; i < r->n_answers; i++) {
+		const struct dns_rr *a = &r->answers[i];
+
+		jw_obj_open(w, NULL);
+		jw_str(w, "name", a->name);
+		jw_str(w, "type", dns_type_name(a->type, t));
+		jw_str(w, "class", dns_class_name(a->class, c));
+		jw_u64(w, "ttl", a->ttl);
+		jw_str(w, "data", a->data);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_arr_open(w, "resolved_ip");
+	for (uint16_t i = 0; i < r->n_answers; i++)
+		if (r->answers[i].type == 1 || r->answers[i].type == 28) /* A, AAAA */
+			jw_str(w, NULL, r->answers[i].data);
+	jw_arr_close(w);
+}
+
+/* ECS dns.*: the header of the response when there is one (its flags say what the server did),
+ * the question as asked. */
+static void dns(struct jw *w, const struct l7_event *ev)
+{
+	const struct dns_msg *q = ev->dns.query, *r = ev->dns.resp, *m = r ? r : q;
+	char buf[16];
+
+	jw_obj_open(w, "dns");
+	jw_str(w, "type", r ? "answer" : "query");
+	jw_strn(w, "id", buf, (size_t)snprintf(buf, sizeof(buf), "%u", m->id));
+	jw_str(w, "op_code", dns_opcode_name(m->opcode, buf));
+	jw_arr_open(w, "header_flags");
+	dns_flag(w, m->aa, "AA");
+	dns_flag(w, m->tc, "TC");
+	dns_flag(w, m->rd, "RD");
+	dns_flag(w, m->ra, "RA");
+	dns_flag(w, m->ad, "AD");
+	dns_flag(w, m->cd, "CD");
+	jw_arr_close(w);
+	if (r)
+		jw_str(w, "response_code", dns_rcode_name(r->rcode, buf));
+	if (m->has_question || (q && q->has_question)) {
+		const struct dns_question *qq = q && q->has_question ? &q->question : &m->question;
+
+		jw_obj_open(w, "question");
+		jw_str(w, "name", qq->name);
+		jw_str(w, "type", dns_type_name(qq->type, buf));
+		jw_str(w, "class", dns_class_name(qq->class, buf));
+		jw_obj_close(w);
+	}
+	if (r)
+		dns_answers(w, r);
+	jw_obj_close(w);
+}
+
+/* What ECS has no field for: EDNS as each side advertised it, and records left out. */
+static void l7_dns(struct jw *w, const struct l7_event *ev)
+{
+	const struct dns_msg *side[2] = {ev->dns.query, ev->dns.resp};
+	const char *names[2] = {"query", "response"};
+
+	jw_obj_open(w, "dns");
+	for (int i = 0; i < 2; i++) {
+		if (!side[i] || !side[i]->has_edns)
+			continue;
+		jw_obj_open(w, names[i]);
+		jw_obj_open(w, "edns");
+		jw_u64(w, "udp_size", side[i]->edns_udp_size);
+		jw_bool(w, "do", side[i]->edns_do);
+		jw_obj_close(w);
+		jw_obj_close(w);
+	}
+	if (ev->dns.resp)
+		jw_bool(w, "answers_dropped", ev->dns.resp->answers_dropped);
+	jw_obj_close(w);
+}
+
 static void l7(struct jw *w, const struct l7_event *ev)
 {
 	jw_obj_open(w, "l7");
 	jw_str(w, "status", ev->status);
 	if (ev->role)
 		jw_str(w, "role", ev->role);
-	if (ev->http.resp) {
+	if (ev->dataset == L7_DATASET_DNS) {
+		l7_dns(w, ev);
+	} else if (ev->http.resp) {
 		jw_obj_open(w, "http");
 		jw_slice(w, "status_phrase", ev->http.resp->reason);
 		jw_obj_close(w);
@@ -414,10 +504,13 @@ int encode_json(struct jw *w, const struct l7_event *ev, const struct encode_opt
 		stats(w, &ev->stats);
 	} else {
 		begin_event(w, ev, o, "event");
-		network(w, ev, "http");
+		network(w, ev, l7_dataset_name(ev->dataset));
 		if (ev->process)
 			process(w, ev->process);
-		http(w, ev, o);
+		if (ev->dataset == L7_DATASET_DNS)
+			dns(w, ev);
+		else
+			http(w, ev, o);
 		capture(w, ev);
 		l7(w, ev);
 	}

@@ -34,19 +34,19 @@ static void duration(struct jw *w, uint64_t ns)
 	jw_raw(w, buf, (size_t)n);
 }
 
-/* comm[pid] for a local process, else the connection. */
-static void who(struct jw *w, const struct l7_event *ev)
+/* comm[pid] for a local process, else the connection; after sep. */
+static void who(struct jw *w, const struct l7_event *ev, const char *sep)
 {
 	char a[L7_ADDRSTRLEN], b[L7_ADDRSTRLEN], buf[2 * L7_ADDRSTRLEN + 32];
 	int n;
 
 	if (ev->process) {
-		n = snprintf(buf, sizeof(buf), " %s[%u]",
+		n = snprintf(buf, sizeof(buf), "%s%s[%u]", sep,
 		             ev->process->name ? ev->process->name : "?", ev->process->pid);
 	} else {
 		const struct l7_tuple *t = &ev->tuple;
 
-		n = snprintf(buf, sizeof(buf), " %s:%u -> %s:%u",
+		n = snprintf(buf, sizeof(buf), "%s%s:%u -> %s:%u", sep,
 		             addr_format(t->family, t->saddr, a), t->sport,
 		             addr_format(t->family, t->daddr, b), t->dport);
 	}
@@ -73,7 +73,48 @@ static void http_line(struct jw *w, const struct l7_event *ev)
 	}
 	jw_raw(w, " ", 1);
 	duration(w, ev->ts_end > ev->ts_start ? ev->ts_end - ev->ts_start : 0);
-	who(w, ev);
+	who(w, ev, " ");
+	if (ev->truncated)
+		jw_raw(w, " (truncated)", 12);
+}
+
+static void text(struct jw *w, const char *s)
+{
+	raw_printable(w, (struct http_slice){s, strlen(s)});
+}
+
+/* dig[4242] A example.test -> 192.0.2.7 NOERROR 0.40ms */
+static void dns_line(struct jw *w, const struct l7_event *ev)
+{
+	const struct dns_msg *q = ev->dns.query, *r = ev->dns.resp, *m = q ? q : r;
+	char buf[16];
+
+	who(w, ev, "");
+	jw_raw(w, " ", 1);
+	if (m->has_question) {
+		text(w, dns_type_name(m->question.type, buf));
+		jw_raw(w, " ", 1);
+		text(w, m->question.name);
+	} else {
+		jw_raw(w, "(no question)", 13);
+	}
+	jw_raw(w, " -> ", 4);
+	if (!r) {
+		jw_raw(w, "no response", 11);
+	} else {
+		for (uint16_t i = 0; i < r->n_answers; i++) {
+			if (i)
+				jw_raw(w, ", ", 2);
+			text(w, r->answers[i].data);
+		}
+		if (r->n_answers)
+			jw_raw(w, " ", 1);
+		text(w, dns_rcode_name(r->rcode, buf));
+	}
+	jw_raw(w, " ", 1);
+	duration(w, ev->ts_end > ev->ts_start ? ev->ts_end - ev->ts_start : 0);
+	if (!q)
+		jw_raw(w, " (query not seen)", 17);
 	if (ev->truncated)
 		jw_raw(w, " (truncated)", 12);
 }
@@ -101,6 +142,8 @@ int encode_text(struct jw *w, const struct l7_event *ev, const struct encode_opt
 	(void)o;
 	if (ev->dataset == L7_DATASET_STATS)
 		stats_line(w, &ev->stats);
+	else if (ev->dataset == L7_DATASET_DNS)
+		dns_line(w, ev);
 	else
 		http_line(w, ev);
 	jw_raw(w, "\n", 1);

@@ -18,6 +18,8 @@ const char *l7_dataset_name(enum l7_dataset d)
 	switch (d) {
 	case L7_DATASET_HTTP:
 		return "http";
+	case L7_DATASET_DNS:
+		return "dns";
 	case L7_DATASET_STATS:
 		return "stats";
 	}

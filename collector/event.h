@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "dns_parse.h"
 #include "http_parse.h"
 
 /* Bumped whenever schemas/ changes. */
@@ -14,6 +15,7 @@
 
 enum l7_dataset {
 	L7_DATASET_HTTP,
+	L7_DATASET_DNS,
 	L7_DATASET_STATS,
 };
 
@@ -44,6 +46,11 @@ struct ev_http {
 	uint64_t resp_body_bytes;
 };
 
+struct ev_dns {
+	const struct dns_msg *query; /* NULL: only the response was seen */
+	const struct dns_msg *resp;  /* NULL: no response */
+};
+
 /* A counter in a stats event: reported as l7.stats.<group>.<name>. */
 struct stat_entry {
 	const char *group;
@@ -69,11 +76,12 @@ struct l7_event {
 	enum l7_source source;
 	const char *interface; /* NULL when unknown */
 	bool truncated;
-	const char *status; /* l7.status: "ok", "no_response" */
+	const char *status; /* l7.status: "ok", "no_response", "no_query" (DNS) */
 	const char *role;   /* "client" or "server" when a local endpoint's view; else NULL */
 	const struct ev_process *process; /* NULL when no local process is known */
 	union {
 		struct ev_http http;
+		struct ev_dns dns;
 		struct ev_stats stats;
 	};
 };

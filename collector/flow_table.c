@@ -6,14 +6,13 @@
 #include <string.h>
 
 #include "community_id.h"
-#include "http_session.h"
+#include "dns_table.h"
 #include "lru_table.h"
 #include "proc_cache.h"
+#include "tcp_app.h"
 
 enum flow_state {
-	FLOW_UNDECIDED, /* no payload yet (the handshake started it) */
-	FLOW_HTTP,
-	FLOW_IGNORED, /* its first bytes were not HTTP: followed only to see it end */
+	FLOW_PARSED,  /* its bytes go to its tcp_app */
 	FLOW_SYSCALL, /* a local process's syscalls report it: followed only to see it end */
 };
 
@@ -26,7 +25,7 @@ struct flow {
 	uint8_t fins;              /* bit d: direction d delivered its FIN */
 	uint8_t owned;             /* bit d: owner[d] holds the local process sending direction d */
 	struct reasm_dir reasm[2]; /* direction 0: sent by the key's source */
-	struct http_session http;
+	struct tcp_app app;
 	struct conn_owner owner[2];
 	char community_id[COMMUNITY_ID_LEN]; /* computed when first reported */
 };
@@ -37,6 +36,7 @@ struct flow_table {
 	struct flow_stats stats;
 	struct reasm_stats reasm_stats;
 	struct http_stats http_stats;
+	struct tcp_app_stats app_stats;
 	flow_emit_fn emit;
 	void *emit_ctx;
 	struct lru_table t;
@@ -73,7 +73,8 @@ struct flow_table *flow_table_new(const struct flow_cfg *cfg, flow_emit_fn emit,
 
 struct flow_table_counters flow_table_counters(const struct flow_table *ft)
 {
-	return (struct flow_table_counters){&ft->stats, &ft->reasm_stats, &ft->http_stats};
+	return (struct flow_table_counters){&ft->stats, &ft->reasm_stats, &ft->http_stats,
+	                                    &ft->app_stats};
 }
 
 static bool port_declared(const struct flow_table *ft, uint16_t port)
@@ -139,53 +140,67 @@ static void emit_http(void *ctx, const struct http_report *r)
 	fc->ft->emit(fc->ft->emit_ctx, &ev);
 }
 
-static struct http_session_env session_env(struct flow_call *fc)
+/* The local process that sent direction dir, if known. */
+static const struct ev_process *sender(struct flow_call *fc, int dir, struct ev_process *proc)
 {
-	return (struct http_session_env){&fc->ft->cfg.http, emit_http, fc};
+	if (!(fc->f->owned & (1u << dir)))
+		return NULL;
+	proc_cache_fill(fc->ft->cfg.procs, &fc->f->owner[dir], NULL, proc);
+	return proc;
 }
 
-/* The first bytes of a connection decide whether it is followed as HTTP. */
-static void decide(struct flow_call *fc, const uint8_t *p, size_t n)
+static void emit_dns(void *ctx, const struct dns_frame *m)
 {
-	struct flow *f = fc->f;
+	struct flow_call *fc = ctx;
+	struct ev_process proc;
+	struct dns_obs o = {
+	        .p = m->p,
+	        .cap = m->cap,
+	        .len = m->len,
+	        .ts_first = m->ts_first,
+	        .ts_last = m->ts_last,
+	        .source = fc->ft->cfg.source,
+	        .interface = fc->f->ifname,
+	        .process = sender(fc, m->dir, &proc),
+	        .process_sent = true,
+	};
 
-	if (port_declared(fc->ft, f->key.sport) || port_declared(fc->ft, f->key.dport) ||
-	    http_is_request_start(p, n) || http_is_response_start(p, n)) {
-		f->state = FLOW_HTTP;
-		return;
-	}
-	f->state = FLOW_IGNORED;
-	fc->ft->stats.not_http++;
+	if (m->dir == 0)
+		o.tuple = fc->f->key;
+	else
+		tuple_reverse(&fc->f->key, &o.tuple);
+	dns_table_message(fc->ft->cfg.dns, &o);
+}
+
+static struct tcp_app_env app_env(struct flow_call *fc)
+{
+	return (struct tcp_app_env){
+	        {&fc->ft->cfg.http, emit_http, fc}, emit_dns, &fc->ft->app_stats};
 }
 
 static void on_data(void *ctx, const uint8_t *p, size_t n, uint64_t ts)
 {
 	struct flow_call *fc = ctx;
-	struct http_session_env env = session_env(fc);
+	struct tcp_app_env env = app_env(fc);
 
-	if (fc->f->state == FLOW_UNDECIDED)
-		decide(fc, p, n);
-	if (fc->f->state == FLOW_HTTP)
-		http_session_data(&fc->f->http, &env, fc->dir, p, n, ts);
+	tcp_app_data(&fc->f->app, &env, fc->dir, p, n, ts);
 }
 
 static void on_gap(void *ctx, size_t n, uint64_t ts)
 {
 	struct flow_call *fc = ctx;
-	struct http_session_env env = session_env(fc);
+	struct tcp_app_env env = app_env(fc);
 
-	if (fc->f->state == FLOW_HTTP)
-		http_session_gap(&fc->f->http, &env, fc->dir, n, ts);
+	tcp_app_gap(&fc->f->app, &env, fc->dir, n, ts);
 }
 
 static void on_fin(void *ctx, uint64_t ts)
 {
 	struct flow_call *fc = ctx;
-	struct http_session_env env = session_env(fc);
+	struct tcp_app_env env = app_env(fc);
 
 	fc->f->fins |= (uint8_t)(1u << fc->dir);
-	if (fc->f->state == FLOW_HTTP)
-		http_session_fin(&fc->f->http, &env, fc->dir, ts);
+	tcp_app_fin(&fc->f->app, &env, fc->dir, ts);
 }
 
 static const struct reasm_ops reasm_ops = {on_data, on_gap, on_fin};
@@ -194,12 +209,12 @@ static const struct reasm_ops reasm_ops = {on_data, on_gap, on_fin};
 static void flow_end(struct flow_table *ft, struct flow *f, bool closed, uint64_t ts)
 {
 	struct flow_call fc = {ft, f, 0};
-	struct http_session_env env = session_env(&fc);
+	struct tcp_app_env env = app_env(&fc);
 
 	for (fc.dir = 0; fc.dir < 2; fc.dir++)
 		reasm_flush(&f->reasm[fc.dir], &ft->reasm_cfg, &reasm_ops, &fc, ts);
-	if (f->state == FLOW_HTTP)
-		http_session_close(&f->http, &env, closed, ts);
+	if (f->state == FLOW_PARSED)
+		tcp_app_close(&f->app, &env, closed, ts);
 	for (int d = 0; d < 2; d++)
 		reasm_free(&f->reasm[d], &ft->reasm_cfg);
 	lru_remove(&ft->t, &f->node);
@@ -221,7 +236,8 @@ static struct flow *flow_create(struct flow_table *ft, const struct l7_tuple *ke
 	f->key = *key;
 	reasm_init(&f->reasm[0]);
 	reasm_init(&f->reasm[1]);
-	http_session_init(&f->http);
+	tcp_app_init(&f->app, false, port_declared(ft, key->sport) || port_declared(ft, key->dport),
+	             key->sport, key->dport);
 	lru_insert(&ft->t, &f->node);
 	ft->stats.active++;
 	ft->stats.created++;
@@ -229,7 +245,7 @@ static struct flow *flow_create(struct flow_table *ft, const struct l7_tuple *ke
 }
 
 /* Whether a packet of an unknown connection can start following it: a SYN (the start of the
- * stream), bytes that start an HTTP message, or any bytes on a declared port. */
+ * stream), bytes that start an HTTP or DNS message, or any bytes on a declared port. */
 static bool can_start(const struct flow_table *ft, const struct pkt *p)
 {
 	if (p->tcp_flags & PKT_TCP_RST)
@@ -240,8 +256,7 @@ static bool can_start(const struct flow_table *ft, const struct pkt *p)
 		return false;
 	if (ft->cfg.n_ports)
 		return true; /* the port filter already matched */
-	return http_is_request_start(p->payload, p->payload_cap) ||
-	       http_is_response_start(p->payload, p->payload_cap);
+	return tcp_app_can_start(p->payload, p->payload_cap, p->t.sport, p->t.dport);
 }
 
 /* One truth (DESIGN.md): a connection whose packets a followed local process sends is reported
@@ -250,7 +265,7 @@ static bool can_start(const struct flow_table *ft, const struct pkt *p)
  * which ring buffer user space reads first. */
 static void hand_over(struct flow_table *ft, struct flow *f)
 {
-	http_session_free(&f->http);
+	tcp_app_free(&f->app);
 	reasm_free(&f->reasm[0], &ft->reasm_cfg);
 	reasm_free(&f->reasm[1], &ft->reasm_cfg);
 	f->state = FLOW_SYSCALL;
@@ -270,6 +285,31 @@ static void note_owner(struct flow_table *ft, struct flow *f, int dir,
 		hand_over(ft, f);
 }
 
+/* UDP carries one DNS message per datagram (the kernel kept only what may be DNS). */
+static void datagram(struct flow_table *ft, const struct pkt *p, uint64_t ts, const char *ifname,
+                     const struct conn_owner *owner)
+{
+	struct ev_process proc;
+	struct dns_obs o = {
+	        .p = p->payload,
+	        .cap = p->payload_cap,
+	        .len = p->payload_len,
+	        .ts_first = ts,
+	        .ts_last = ts,
+	        .tuple = p->t,
+	        .source = ft->cfg.source,
+	        .interface = ifname,
+	        .process_sent = true,
+	};
+
+	ft->stats.datagrams++;
+	if (owner) {
+		proc_cache_fill(ft->cfg.procs, owner, NULL, &proc);
+		o.process = &proc;
+	}
+	dns_table_message(ft->cfg.dns, &o);
+}
+
 void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, const char *ifname,
                        const struct conn_owner *owner)
 {
@@ -277,12 +317,16 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, 
 	struct flow *f;
 	int dir;
 
-	if (p->t.proto != IPPROTO_TCP) {
-		ft->stats.not_tcp++;
-		return;
-	}
 	if (ft->cfg.n_ports && !port_declared(ft, p->t.sport) && !port_declared(ft, p->t.dport)) {
 		ft->stats.port_filtered++;
+		return;
+	}
+	if (p->t.proto == IPPROTO_UDP) {
+		datagram(ft, p, ts, ifname, owner);
+		return;
+	}
+	if (p->t.proto != IPPROTO_TCP) {
+		ft->stats.other_proto++;
 		return;
 	}
 	dir = canonical(&p->t, &key);
@@ -326,7 +370,7 @@ void flow_table_tick(struct flow_table *ft, uint64_t now)
 
 	for (; f; f = next) {
 		struct flow_call fc = {ft, f, 0};
-		struct http_session_env env = session_env(&fc);
+		struct tcp_app_env env = app_env(&fc);
 
 		next = (struct flow *)f->node.newer;
 		if (now > f->last_ts && now - f->last_ts > ft->cfg.idle_timeout_ns) {
@@ -347,8 +391,8 @@ void flow_table_tick(struct flow_table *ft, uint64_t now)
 				reasm_flush(d, &ft->reasm_cfg, &reasm_ops, &fc, now);
 			}
 		}
-		if (f->state == FLOW_HTTP)
-			http_session_expire(&f->http, &env, now);
+		if (f->state == FLOW_PARSED)
+			tcp_app_expire(&f->app, &env, now);
 	}
 }
 
@@ -367,7 +411,7 @@ void flow_table_free(struct flow_table *ft)
 		struct flow *f = oldest(ft);
 
 		lru_remove(&ft->t, &f->node);
-		http_session_free(&f->http);
+		tcp_app_free(&f->app);
 		reasm_free(&f->reasm[0], &ft->reasm_cfg);
 		reasm_free(&f->reasm[1], &ft->reasm_cfg);
 		free(f);

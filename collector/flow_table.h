@@ -1,7 +1,8 @@
 /* The connections the wire view follows: one entry per TCP connection (both directions, whatever
- * interfaces its packets crossed), holding the reassembly of each direction and the HTTP session
- * they feed. Bounded: least recently used connections are given up when the table is full, idle
- * ones after a timeout; giving one up reports what it holds. */
+ * interfaces its packets crossed), holding the reassembly of each direction and the HTTP or DNS
+ * parser they feed (tcp_app.h). Bounded: least recently used connections are given up when the
+ * table is full, idle ones after a timeout; giving one up reports what it holds. UDP datagrams
+ * (DNS) pass through to the DNS transactions. */
 #ifndef L7_FLOW_TABLE_H
 #define L7_FLOW_TABLE_H
 
@@ -13,7 +14,9 @@
 #include "packet.h"
 #include "conns.h"
 #include "reasm.h"
+#include "tcp_app.h"
 
+struct dns_table;
 struct proc_cache;
 
 struct flow_stats {
@@ -22,10 +25,10 @@ struct flow_stats {
 	uint64_t closed;           /* ended by FIN or RST */
 	uint64_t expired;          /* idle longer than the idle timeout */
 	uint64_t evicted;          /* given up because the table was full */
-	uint64_t not_http;         /* connections whose first bytes were not HTTP */
 	uint64_t skipped;          /* packets of no followed connection that could not start one */
 	uint64_t port_filtered;    /* packets outside the --port set */
-	uint64_t not_tcp;          /* UDP packets (DNS is not parsed yet) */
+	uint64_t datagrams;        /* UDP datagrams, handed to the DNS transactions */
+	uint64_t other_proto;      /* neither TCP nor UDP */
 	uint64_t hole_timeouts;    /* directions that stopped waiting for missing bytes */
 	uint64_t seen_by_syscalls; /* connections left to the syscall probes (one truth) */
 };
@@ -40,6 +43,7 @@ struct flow_cfg {
 	uint32_t n_ports;
 	struct http_cfg http;     /* its stats pointer is set by the table */
 	struct proc_cache *procs; /* for the process fields of events; NULL reading files */
+	struct dns_table *dns;    /* where DNS messages go */
 	enum l7_source source;
 };
 
@@ -66,6 +70,7 @@ struct flow_table_counters {
 	const struct flow_stats *flows;
 	const struct reasm_stats *reasm;
 	const struct http_stats *http;
+	const struct tcp_app_stats *app;
 };
 
 struct flow_table_counters flow_table_counters(const struct flow_table *ft);

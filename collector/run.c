@@ -11,6 +11,7 @@
 #include "capture_syscall.h"
 #include "collector.h"
 #include "conn_table.h"
+#include "dns_table.h"
 #include "proc_cache.h"
 #include "environment.h"
 #include "log.h"
@@ -64,10 +65,12 @@ static void stats_event(struct collector *c, uint64_t now, bool sinks, struct st
 		socket_capture_stats_add(c->sock, b);
 	if (c->conns) {
 		syscall_capture_stats_add(c->sys, b);
-		stats_add_conns(b, conn_table_stats(c->conns), conn_table_http_stats(c->conns));
+		stats_add_conns(b, conn_table_stats(c->conns), conn_table_http_stats(c->conns),
+		                conn_table_app_stats(c->conns));
 	}
 	stats_add_wire(b, &c->wire);
 	stats_add_flows(b, &fc);
+	stats_add_dns(b, dns_table_stats(c->dns));
 	if (sinks)
 		pipeline_stats_add(c->pipe, b);
 	memset(ev, 0, sizeof(*ev));
@@ -103,6 +106,8 @@ static void log_summary(struct collector *c)
 
 void collector_tick(struct collector *c, uint64_t now)
 {
+	/* DNS transactions are due a short hold after their response: every round. */
+	dns_table_tick(c->dns, now);
 	if (now < c->last_tick_ns + TICK_NS)
 		return;
 	c->last_tick_ns = now;
@@ -124,7 +129,8 @@ static struct http_cfg http_config(const struct config *cfg)
 	};
 }
 
-static struct flow_cfg flow_config(const struct config *cfg, struct proc_cache *procs)
+static struct flow_cfg flow_config(const struct config *cfg, struct proc_cache *procs,
+                                   struct dns_table *dns)
 {
 	return (struct flow_cfg){
 	        .max_flows = cfg->max_flows,
@@ -136,7 +142,21 @@ static struct flow_cfg flow_config(const struct config *cfg, struct proc_cache *
 	        .n_ports = (uint32_t)cfg->n_ports,
 	        .http = http_config(cfg),
 	        .procs = procs,
+	        .dns = dns,
 	        .source = cfg->read_file ? L7_SOURCE_PCAP : L7_SOURCE_SOCKET,
+	};
+}
+
+/* How long a DNS transaction with its response waits for copies from the other capture path:
+ * the slower ring buffer is read within a poll interval, give or take scheduling. */
+#define DNS_HOLD_NS (20ull * SF_POLL_MS * 1000000ull)
+
+static struct dns_cfg dns_config(const struct config *cfg)
+{
+	return (struct dns_cfg){
+	        .max_transactions = cfg->max_flows,
+	        .timeout_ns = cfg->dns_timeout_ns,
+	        .hold_ns = DNS_HOLD_NS,
 	};
 }
 
@@ -158,6 +178,7 @@ static int open_syscalls(struct collector *c)
 	        .idle_timeout_ns = cfg->idle_timeout_ns,
 	        .http = http_config(cfg),
 	        .procs = c->procs,
+	        .dns = c->dns,
 	};
 
 	if (!env_tracefs()) {
@@ -217,12 +238,9 @@ static int live(struct collector *c)
 		int n;
 
 		/* Follows steps of the wall clock (NTP) between polls. */
-		c->mono_to_real =
-		        clock_ns(CLOCK_REALTIME) -
-		        clock_ns(CLOCK_MONOTONIC); /* The programs wake us only past a fill
-		                                    * threshold, and ring_buffer__poll reads only
-		                                    * the rings that woke it: below the threshold,
-		                                    * records are read here. */
+		c->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+		/* The programs wake us only past a fill threshold, and ring_buffer__poll reads
+		 * only the rings that woke it: below the threshold, records are read here. */
 		n = c->rb ? ring_buffer__poll(c->rb, SF_POLL_MS) : 0;
 		if (n >= 0 && c->rb)
 			n = ring_buffer__consume(c->rb);
@@ -259,6 +277,7 @@ int run(const struct config *cfg)
 {
 	struct collector c;
 	struct flow_cfg fcfg;
+	struct dns_cfg dcfg;
 	sigset_t handled;
 	uint64_t lost;
 	int rc = EXIT_USAGE;
@@ -276,9 +295,11 @@ int run(const struct config *cfg)
 	c.pipe = pipeline_new(&c.enc);
 	/* Reading a file, the processes on this machine have nothing to do with it. */
 	c.procs = cfg->read_file ? NULL : proc_cache_new(4096, "/proc");
-	fcfg = flow_config(cfg, c.procs);
+	dcfg = dns_config(cfg);
+	c.dns = dns_table_new(&dcfg, emit, &c);
+	fcfg = flow_config(cfg, c.procs, c.dns);
 	c.ft = flow_table_new(&fcfg, emit, &c);
-	if (!c.pipe || !c.ft || (!cfg->read_file && !c.procs))
+	if (!c.pipe || !c.dns || !c.ft || (!cfg->read_file && !c.procs))
 		return EXIT_RUNTIME;
 	for (size_t i = 0; i < cfg->n_sinks; i++)
 		if (pipeline_add_sink(c.pipe, cfg->sinks[i], cfg->read_file != NULL) != 0)
@@ -295,6 +316,7 @@ int run(const struct config *cfg)
 		flow_table_flush(c.ft, now);
 		if (c.conns)
 			conn_table_flush(c.conns, now);
+		dns_table_flush(c.dns);
 		if (cfg->stats_interval_ns)
 			collector_emit_stats(&c, cfg->read_file ? clock_ns(CLOCK_REALTIME) : now);
 		log_summary(&c);
@@ -314,6 +336,7 @@ out:
 	}
 	flow_table_free(c.ft);
 	conn_table_free(c.conns);
+	dns_table_free(c.dns);
 	proc_cache_free(c.procs);
 	return rc;
 }

@@ -15,8 +15,9 @@ static const char *const kernel_names[] = {
         [SF_CTR_RING_FULL] = "ring_full",
         [SF_CTR_TRUNCATED] = "truncated",
         [SF_CTR_NOT_IP] = "not_ip",
-        [SF_CTR_NOT_TCP] = "not_tcp",
+        [SF_CTR_OTHER_PROTO] = "other_proto",
         [SF_CTR_NOT_HTTP] = "not_http",
+        [SF_CTR_NOT_DNS] = "not_dns",
         [SF_CTR_FRAGMENT] = "fragments",
         [SF_CTR_MALFORMED] = "malformed",
         [SF_CTR_PORT_FILTERED] = "port_filtered",
@@ -54,6 +55,18 @@ static void add_http(struct stats_builder *b, const char *g, const struct http_s
 	ADD(g, h, header_buffer_limit);
 }
 
+/* What TCP connections were found carrying, for the wire ("flows") or syscall view. */
+static void add_tcp_app(struct stats_builder *b, const char *g, const struct tcp_app_stats *a)
+{
+	stats_add(b, g, "http_connections", a->http);
+	stats_add(b, g, "dns_connections", a->dns);
+	stats_add(b, g, "other_connections", a->other);
+	stats_add(b, g, "dns_tcp_messages", a->dns_stream.messages);
+	stats_add(b, g, "dns_tcp_partial", a->dns_stream.partial);
+	stats_add(b, g, "dns_tcp_lost_bytes", a->dns_stream.lost_bytes);
+	stats_add(b, g, "dns_tcp_unfinished", a->dns_stream.unfinished);
+}
+
 void stats_add_flows(struct stats_builder *b, const struct flow_table_counters *c)
 {
 	ADD("flows", c->flows, active);
@@ -61,12 +74,13 @@ void stats_add_flows(struct stats_builder *b, const struct flow_table_counters *
 	ADD("flows", c->flows, closed);
 	ADD("flows", c->flows, expired);
 	ADD("flows", c->flows, evicted);
-	ADD("flows", c->flows, not_http);
 	ADD("flows", c->flows, skipped);
 	ADD("flows", c->flows, port_filtered);
-	ADD("flows", c->flows, not_tcp);
+	ADD("flows", c->flows, datagrams);
+	ADD("flows", c->flows, other_proto);
 	ADD("flows", c->flows, hole_timeouts);
 	ADD("flows", c->flows, seen_by_syscalls);
+	add_tcp_app(b, "flows", c->app);
 
 	ADD("reassembly", c->reasm, segments);
 	ADD("reassembly", c->reasm, out_of_order);
@@ -81,8 +95,24 @@ void stats_add_flows(struct stats_builder *b, const struct flow_table_counters *
 	add_http(b, "http", c->http);
 }
 
+void stats_add_dns(struct stats_builder *b, const struct dns_stats *d)
+{
+	ADD("dns", d, messages);
+	ADD("dns", d, parse_errors);
+	ADD("dns", d, queries);
+	ADD("dns", d, responses);
+	ADD("dns", d, transactions);
+	ADD("dns", d, no_response);
+	ADD("dns", d, no_query);
+	ADD("dns", d, copies);
+	ADD("dns", d, late_copies);
+	ADD("dns", d, retransmits);
+	ADD("dns", d, evicted);
+	ADD("dns", d, active);
+}
+
 void stats_add_conns(struct stats_builder *b, const struct conn_stats *c,
-                     const struct http_stats *http)
+                     const struct http_stats *http, const struct tcp_app_stats *app)
 {
 	ADD("connections", c, active);
 	ADD("connections", c, opened);
@@ -95,5 +125,7 @@ void stats_add_conns(struct stats_builder *b, const struct conn_stats *c,
 	ADD("connections", c, data_bytes);
 	ADD("connections", c, cut_bytes);
 	ADD("connections", c, bad_records);
+	ADD("connections", c, datagrams);
+	add_tcp_app(b, "connections", app);
 	add_http(b, "http_syscall", http);
 }

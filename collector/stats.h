@@ -7,6 +7,7 @@
 
 #include "event.h"
 #include "conn_table.h"
+#include "dns_table.h"
 #include "flow_table.h"
 
 #define STATS_MAX 256
@@ -22,6 +23,7 @@ void stats_add(struct stats_builder *b, const char *group, const char *name, uin
 void stats_add_kernel(struct stats_builder *b, const uint64_t *values);
 void stats_add_flows(struct stats_builder *b, const struct flow_table_counters *c);
 void stats_add_conns(struct stats_builder *b, const struct conn_stats *c,
-                     const struct http_stats *http);
+                     const struct http_stats *http, const struct tcp_app_stats *app);
+void stats_add_dns(struct stats_builder *b, const struct dns_stats *d);
 
 #endif

@@ -9,6 +9,7 @@ packages=(
 	libcurl4-openssl-dev libclang-rt-14-dev
 	# tests: real servers, clients and captures
 	nginx curl tcpdump tshark wrk iproute2 python3 python3-jsonschema util-linux
+	dnsmasq-base bind9-dnsutils knot-dnsutils
 	# tests: other kernels under qemu (../shared/tools/vmtest)
 	qemu-system-x86 busybox-static cpio kmod zstd xz-utils
 )

@@ -41,7 +41,8 @@ struct spec {
 	bool reverse;          /* the other direction of the default connection */
 	bool short_ihl;        /* claim more IP header than the frame has */
 	const char *payload;
-	size_t pad_to; /* payload padded with 'x' up to this length */
+	size_t bin_len; /* payload is binary, this long (else a string) */
+	size_t pad_to;  /* payload padded with 'x' up to this length */
 };
 
 struct frame {
@@ -61,9 +62,15 @@ static void put16(struct frame *f, uint16_t v)
 	put(f, &v, 2);
 }
 
+/* The payload's own bytes, without padding. */
+static size_t payload_have(const struct spec *s)
+{
+	return s->bin_len ? s->bin_len : s->payload ? strlen(s->payload) : 0;
+}
+
 static size_t payload_len(const struct spec *s)
 {
-	size_t n = s->payload ? strlen(s->payload) : 0;
+	size_t n = payload_have(s);
 
 	return s->pad_to > n ? s->pad_to : n;
 }
@@ -72,7 +79,7 @@ static void transport(struct frame *f, const struct spec *s)
 {
 	uint16_t sport = s->sport ? s->sport : 40000, dport = s->dport ? s->dport : 8080;
 	int words = s->tcp_words ? s->tcp_words : 5;
-	size_t n = payload_len(s), have = s->payload ? strlen(s->payload) : 0;
+	size_t n = payload_len(s), have = payload_have(s);
 
 	if (s->reverse) {
 		uint16_t t = sport;
@@ -251,9 +258,10 @@ static void counters(struct rig *r, uint64_t out[SF_CTR_MAX])
 	}
 }
 
-static const int outcomes[] = {SF_CTR_KEPT,      SF_CTR_RING_FULL,     SF_CTR_NOT_IP,
-                               SF_CTR_NOT_TCP,   SF_CTR_NOT_HTTP,      SF_CTR_FRAGMENT,
-                               SF_CTR_MALFORMED, SF_CTR_PORT_FILTERED, SF_CTR_NO_SCRATCH};
+static const int outcomes[] = {SF_CTR_KEPT,      SF_CTR_RING_FULL, SF_CTR_NOT_IP,
+                               SF_CTR_NOT_HTTP,  SF_CTR_NOT_DNS,   SF_CTR_OTHER_PROTO,
+                               SF_CTR_FRAGMENT,  SF_CTR_MALFORMED, SF_CTR_PORT_FILTERED,
+                               SF_CTR_NO_SCRATCH};
 
 /* Runs one frame and returns the counter that moved; checks that exactly one outcome did. */
 static int run(struct rig *r, const struct spec *s, int line)
@@ -344,7 +352,8 @@ static void test_parsing(void)
 	EXPECT(&r, SF_CTR_NOT_HTTP, .payload = "GETX / HTTP/1.1\r\n\r\n", .sport = 21);
 	EXPECT(&r, SF_CTR_NOT_HTTP, .payload = "GET ", .sport = 22); /* too short to tell */
 	EXPECT(&r, SF_CTR_NOT_HTTP, .flags = TCP_SYN, .sport = 23);
-	EXPECT(&r, SF_CTR_NOT_TCP, .proto = IPPROTO_UDP, .payload = "GET / HTTP/1.1\r\n\r\n");
+	EXPECT(&r, SF_CTR_NOT_DNS, .proto = IPPROTO_UDP, .payload = "GET / HTTP/1.1\r\n\r\n");
+	EXPECT(&r, SF_CTR_OTHER_PROTO, .proto = IPPROTO_SCTP, .payload = "GET / HTTP/1.1\r\n\r\n");
 	EXPECT(&r, SF_CTR_NOT_IP, .ethertype = ETH_P_ARP);
 	EXPECT(&r, SF_CTR_MALFORMED, .short_ihl = true);
 	EXPECT(&r, SF_CTR_MALFORMED, .tcp_words = 4, .payload = "GET / HTTP/1.1\r\n\r\n");
@@ -374,6 +383,51 @@ static void test_flow_tracking(void)
 	       .sport = 31);
 	EXPECT(&r, SF_CTR_KEPT, .flags = TCP_RST, .v6 = true, .sport = 31);
 	EXPECT(&r, SF_CTR_NOT_HTTP, .payload = "continuation", .v6 = true, .sport = 31);
+	rig_close(&r);
+}
+
+/* A query for example.com A, with the EDNS OPT record dig adds. */
+#define DNS_QUERY_BYTES                                                                            \
+	0x12, 0x34, 0x01, 0x20, 0, 1, 0, 0, 0, 0, 0,                                               \
+	        1, /* header: RD AD, 1 question, 1 additional */                                   \
+	        7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1, /* A IN */  \
+	        0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 /* OPT: UDP size 1232 */
+
+/* A query for example.com A, with the EDNS OPT record dig adds; and the same with the TCP
+ * length prefix. */
+static const uint8_t dns_query[] = {DNS_QUERY_BYTES};
+static const uint8_t dns_query_tcp[] = {0, sizeof(dns_query), DNS_QUERY_BYTES};
+
+/* DNS is kept over UDP on port 53 whatever it holds, and on any port when a datagram starts
+ * with a plausible header; over TCP, a stream starting with a length-prefixed header is
+ * followed like HTTP. */
+static void test_dns(void)
+{
+	struct rig r;
+
+	rig_open(&r, SF_FRAME_MAX, 1 << 20, NULL, 0);
+	EXPECT(&r, SF_CTR_KEPT, .proto = IPPROTO_UDP, .dport = 53, .payload = "anything");
+	EXPECT(&r, SF_CTR_KEPT, .proto = IPPROTO_UDP, .dport = 53, .reverse = true,
+	       .payload = "answer");
+	EXPECT(&r, SF_CTR_KEPT, .proto = IPPROTO_UDP, .dport = 5353,
+	       .payload = (const char *)dns_query, .bin_len = sizeof(dns_query));
+	EXPECT(&r, SF_CTR_KEPT, .proto = IPPROTO_UDP, .v6 = true, .dport = 5300,
+	       .payload = (const char *)dns_query, .bin_len = sizeof(dns_query));
+	/* Cut short: the header promises a question and a record that cannot fit. */
+	EXPECT(&r, SF_CTR_NOT_DNS, .proto = IPPROTO_UDP, .dport = 5353,
+	       .payload = (const char *)dns_query, .bin_len = 20);
+	EXPECT(&r, SF_CTR_NOT_DNS, .proto = IPPROTO_UDP, .dport = 443,
+	       .payload = "\xc3\x00\x00\x00\x01\x08quic-ish long header", .pad_to = 1200);
+
+	EXPECT(&r, SF_CTR_KEPT, .dport = 5300, .sport = 41, .payload = (const char *)dns_query_tcp,
+	       .bin_len = sizeof(dns_query_tcp));
+	EXPECT(&r, SF_CTR_KEPT, .dport = 5300, .sport = 41, .reverse = true,
+	       .payload = "continuation of a tracked stream");
+	/* A length prefix alone, in a segment of its own: followed on port 53 only. */
+	EXPECT(&r, SF_CTR_KEPT, .dport = 53, .sport = 42, .payload = (const char *)dns_query_tcp,
+	       .bin_len = 2);
+	EXPECT(&r, SF_CTR_NOT_HTTP, .dport = 5300, .sport = 43,
+	       .payload = (const char *)dns_query_tcp, .bin_len = 2);
 	rig_close(&r);
 }
 
@@ -439,6 +493,7 @@ int main(void)
 	}
 	test_parsing();
 	test_flow_tracking();
+	test_dns();
 	test_snaplen_and_ports();
 	test_ring_full();
 	return check_report("test_sockfilter");
