@@ -7,6 +7,7 @@
 
 #include "community_id.h"
 #include "dns_parse.h"
+#include "dns_sniff.h"
 #include "lru_table.h"
 
 /* Who saw a message, best first for timing: the asking process's own syscalls time what it
@@ -45,6 +46,7 @@ struct msg_copy {
 
 struct proc_copy {
 	bool known;
+	bool from_syscall; /* the process's own view: it names the thread too */
 	struct ev_process p;
 	char name[16];
 	char thread[16];
@@ -157,11 +159,13 @@ static void copy_str(char *dst, size_t size, const char *src)
 
 /* The process fields point into the cache, which may forget the process before the
  * transaction is reported: they are copied. */
-static void proc_keep(struct proc_copy *c, const struct ev_process *p)
+static void proc_keep(struct proc_copy *c, const struct ev_process *p, bool from_syscall)
 {
-	if (c->known || !p)
+	if (!p || (c->known && (c->from_syscall || !from_syscall)))
 		return;
+	proc_free(c);
 	c->known = true;
+	c->from_syscall = from_syscall;
 	c->p = *p;
 	copy_str(c->name, sizeof(c->name), p->name);
 	copy_str(c->thread, sizeof(c->thread), p->thread_name);
@@ -353,7 +357,7 @@ static void note_copy(struct txn *x, const struct dns_obs *o, const struct l7_tu
 			x->interface = o->interface;
 	}
 	if (o->process)
-		proc_keep(asker ? &x->asker : &x->answerer, o->process);
+		proc_keep(asker ? &x->asker : &x->answerer, o->process, v != VIEW_WIRE);
 }
 
 void dns_table_message(struct dns_table *t, const struct dns_obs *o)
@@ -365,6 +369,13 @@ void dns_table_message(struct dns_table *t, const struct dns_obs *o)
 	struct txn *x;
 	bool query, wire = o->source != L7_SOURCE_SYSCALL;
 
+	/* Off port 53, a datagram is DNS only if it is a whole, strictly valid message: the
+	 * kernel judged by 12 bytes. Garbage on port 53 is DNS gone wrong, and counted so. */
+	if (o->tuple.proto == IPPROTO_UDP && o->tuple.sport != DNS_PORT &&
+	    o->tuple.dport != DNS_PORT && !dns_looks_like(o->p, o->cap)) {
+		t->stats.not_dns++;
+		return;
+	}
 	if (dns_parse(o->p, o->cap, o->cap < o->len, m) != 0) {
 		t->stats.parse_errors++;
 		return;

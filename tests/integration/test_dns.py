@@ -106,6 +106,8 @@ def check_transaction(e, name, qtype, rcode, data, pid, comm, transport):
     check(e.get("process", {}).get("pid") == pid and e["process"]["name"] == comm,
           f"{what}: process {e.get('process')}, expected {comm}[{pid}]")
     check(e["l7"]["role"] == "client", f"{what}: role {e['l7']}")
+    # The asker's own syscalls name the thread; a packet's owner would not.
+    check(e["process"]["thread"].get("name"), f"{what}: thread {e['process']['thread']}")
     check(e["capture"]["source"] == "syscall", f"{what}: capture {e['capture']}")
 
 
