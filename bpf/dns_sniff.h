@@ -6,6 +6,14 @@
 #ifndef L7_BPF_DNS_SNIFF_H
 #define L7_BPF_DNS_SNIFF_H
 
+#ifndef __bpf__ /* the collector uses it too (tcp_app.c, dns_table.c) */
+#include <linux/types.h>
+#include <stdbool.h>
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#endif
+
 #define DNS_PORT       53
 #define DNS_HEADER_LEN 12
 

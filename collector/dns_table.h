@@ -37,6 +37,8 @@ struct dns_obs {
 struct dns_stats {
 	uint64_t messages;     /* messages that parsed */
 	uint64_t parse_errors; /* messages that did not (not DNS, or malformed): not reported */
+	uint64_t not_dns;      /* datagrams off port 53 the kernel kept on their header alone,
+	                        * that are not whole DNS messages */
 	uint64_t queries;      /* distinct queries */
 	uint64_t responses;    /* distinct responses */
 	uint64_t transactions; /* reported: ok + no_response + no_query */

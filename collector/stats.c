@@ -99,6 +99,7 @@ void stats_add_dns(struct stats_builder *b, const struct dns_stats *d)
 {
 	ADD("dns", d, messages);
 	ADD("dns", d, parse_errors);
+	ADD("dns", d, not_dns);
 	ADD("dns", d, queries);
 	ADD("dns", d, responses);
 	ADD("dns", d, transactions);

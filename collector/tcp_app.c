@@ -4,11 +4,6 @@
 
 #include "http_parse.h"
 
-#include <linux/types.h>
-#ifndef __always_inline
-#define __always_inline inline __attribute__((always_inline))
-#endif
-
 #include "dns_sniff.h"
 
 void tcp_app_init(struct tcp_app *a, bool midstream, bool http_forced, uint16_t port_a,
