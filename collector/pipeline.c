@@ -459,6 +459,18 @@ void pipeline_reopen(struct pipeline *p)
 	}
 }
 
+struct sink_stats_ctx {
+	struct stats_builder *b;
+	const char *group;
+};
+
+static void add_sink_stat(void *ctx, const char *name, uint64_t value)
+{
+	struct sink_stats_ctx *c = ctx;
+
+	stats_add(c->b, c->group, name, value);
+}
+
 void pipeline_stats_add(struct pipeline *p, struct stats_builder *b)
 {
 	stats_add(b, "pipeline", "encode_errors", p->encode_errors);
@@ -479,6 +491,11 @@ void pipeline_stats_add(struct pipeline *p, struct stats_builder *b)
 		stats_add(b, sl->stats_group, "dropped_shutdown", c.dropped_shutdown);
 		stats_add(b, sl->stats_group, "retries", c.retries);
 		stats_add(b, sl->stats_group, "queue_depth", depth);
+		if (sl->sink.ops->stats) {
+			struct sink_stats_ctx ctx = {b, sl->stats_group};
+
+			sl->sink.ops->stats(&sl->sink, add_sink_stat, &ctx);
+		}
 	}
 }
 

@@ -10,7 +10,7 @@
 #include "dns_table.h"
 #include "flow_table.h"
 
-#define STATS_MAX 256
+#define STATS_MAX 512
 
 struct stats_builder {
 	struct stat_entry e[STATS_MAX];

@@ -44,6 +44,12 @@ struct sink_ops {
 	enum sink_result (*flush)(struct sink *s);
 	void (*close)(struct sink *s);
 	void (*reopen)(struct sink *s); /* SIGHUP; NULL when there is nothing to reopen */
+	/* Counters of the sink's own (rotations, dead letters, HTTP statuses), added to its stats
+	 * group with add(ctx, name, value). Called from the capture thread while the sink's thread
+	 * runs: read counters with __atomic_load_n and write them with __atomic_fetch_add
+	 * (relaxed). NULL when the pipeline's counters say it all. */
+	void (*stats)(struct sink *s, void (*add)(void *ctx, const char *name, uint64_t value),
+	              void *ctx);
 };
 
 struct sink {
