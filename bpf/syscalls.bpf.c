@@ -18,6 +18,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 #include "conns.bpf.h"
 #include "dns_sniff.h"
@@ -136,25 +137,14 @@ static __always_inline void count(__u32 idx, __u64 n)
 		*c += n;
 }
 
-/* The TCP or UDP socket behind fd in the current process (*proto says which), or NULL for
- * anything else (files, pipes, unix sockets): task->files->fdt->fd[fd]->f_inode->i_mode says
- * whether it is a socket. These seven reads are most of what a syscall on an fd that is not
- * followed costs (tests/bench/early_exit.py). */
-static __always_inline struct sock *fd_sock(__u32 fd, __u8 *proto)
+/* The TCP or UDP socket a file is (*proto says which), or NULL for anything else (files, pipes,
+ * unix sockets): f_inode->i_mode says whether it is a socket. */
+static __always_inline struct sock *file_sock(struct file *f, __u8 *proto)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *f = NULL;
 	struct socket *sock;
 	struct sock *sk;
 	__u16 family;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return NULL;
 	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
@@ -171,6 +161,24 @@ static __always_inline struct sock *fd_sock(__u32 fd, __u8 *proto)
 	sk = BPF_CORE_READ(sock, sk);
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	return family == AF_INET || family == AF_INET6 ? sk : NULL;
+}
+
+/* The socket behind fd in the current process, through task->files->fdt->fd[fd]. In a classic
+ * tracepoint every step is a probe read: with file_sock's two, these seven reads are most of
+ * what a syscall on an fd that is not followed costs (tests/bench/early_exit.py). */
+static __always_inline struct sock *fd_sock(__u32 fd, __u8 *proto)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	return file_sock(f, proto);
 }
 
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, a dual-stack socket talking IPv4) is stored as
@@ -512,41 +520,48 @@ static __always_inline void mmsg_exit(struct scratch *s, const struct stash *st,
 		count(SC_CTR_MMSG_CUT, ret - SC_MMSG_MAX);
 }
 
+/* A data syscall on a followed socket returned ret. */
+static __always_inline void data_exit(const struct stash *st, long ret)
+{
+	struct fd_conn *c = NULL;
+	struct scratch *s;
+	__u64 name;
+	int cap;
+
+	if (ret <= 0)
+		return;
+	/* Before the scratch slot is filled: a new connection's open record is built there. */
+	if (st->proto == IPPROTO_TCP) {
+		c = conn_get(st->fd, (struct sock *)st->sk, IPPROTO_TCP, SC_ROLE_UNKNOWN);
+		if (!c)
+			return;
+	}
+	s = scratch_slot();
+	if (!s)
+		return;
+	if (st->how == HOW_MMSG) {
+		mmsg_exit(s, st, c, (__u32)ret);
+		return;
+	}
+	cap = copy_payload(s, st, (__u32)ret, &name);
+	if (cap < 0) {
+		count(SC_CTR_READ_FAULT, 1);
+		return;
+	}
+	emit_data(s, st, c, (__u32)ret, (__u32)cap, name);
+}
+
 static __always_inline int on_exit(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct stash *p = bpf_map_lookup_elem(&stash, &pid_tgid);
-	struct fd_conn *c = NULL;
 	struct stash st;
-	struct scratch *s;
-	__u64 name;
-	int cap;
 
 	if (!p)
 		return 0;
 	st = *p;
 	bpf_map_delete_elem(&stash, &pid_tgid);
-	if (ret <= 0)
-		return 0;
-	/* Before the scratch slot is filled: a new connection's open record is built there. */
-	if (st.proto == IPPROTO_TCP) {
-		c = conn_get(st.fd, (struct sock *)st.sk, IPPROTO_TCP, SC_ROLE_UNKNOWN);
-		if (!c)
-			return 0;
-	}
-	s = scratch_slot();
-	if (!s)
-		return 0;
-	if (st.how == HOW_MMSG) {
-		mmsg_exit(s, &st, c, (__u32)ret);
-		return 0;
-	}
-	cap = copy_payload(s, &st, (__u32)ret, &name);
-	if (cap < 0) {
-		count(SC_CTR_READ_FAULT, 1);
-		return 0;
-	}
-	emit_data(s, &st, c, (__u32)ret, (__u32)cap, name);
+	data_exit(&st, ret);
 	return 0;
 }
 
@@ -588,6 +603,27 @@ static __always_inline int on_accept(long fd)
 	return 0;
 }
 
+/* A non-blocking connect() returns EINPROGRESS, but the local port is already bound: the
+ * connection can be recorded now, before its first byte. A connected UDP socket (glibc's
+ * resolver uses them) is recorded too: that attributes its datagrams on the wire. */
+static __always_inline void connected(__u32 fd, struct sock *sk, __u8 proto, long ret)
+{
+	if (ret == 0 || ret == -EINPROGRESS)
+		conn_get(fd, sk, proto, SC_ROLE_CLIENT);
+}
+
+static __always_inline void closed(__u32 fd)
+{
+	struct fd_key fk = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd};
+	struct fd_conn *c = bpf_map_lookup_elem(&fd_conns, &fk);
+
+	if (!c)
+		return;
+	emit_plain(SC_CLOSE, fd, c);
+	bpf_map_delete_elem(&local_conns, &c->key);
+	bpf_map_delete_elem(&fd_conns, &fk);
+}
+
 SEC("tracepoint/syscalls/sys_exit_accept")
 int exit_accept(struct trace_event_raw_sys_exit *ctx)
 {
@@ -606,9 +642,6 @@ int enter_connect(struct trace_event_raw_sys_enter *ctx)
 	return on_enter(ctx->args[0], 0, 0, 0, 0, HOW_CONNECT, SC_EGRESS);
 }
 
-/* A non-blocking connect() returns EINPROGRESS, but the local port is already bound: the
- * connection can be recorded now, before its first byte. A connected UDP socket (glibc's
- * resolver uses them) is recorded too: that attributes its datagrams on the wire. */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
@@ -620,22 +653,14 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	st = *p;
 	bpf_map_delete_elem(&stash, &pid_tgid);
-	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS)
-		conn_get(st.fd, (struct sock *)st.sk, st.proto, SC_ROLE_CLIENT);
+	connected(st.fd, (struct sock *)st.sk, st.proto, ctx->ret);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_close")
 int enter_close(struct trace_event_raw_sys_enter *ctx)
 {
-	struct fd_key fk = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = (__u32)ctx->args[0]};
-	struct fd_conn *c = bpf_map_lookup_elem(&fd_conns, &fk);
-
-	if (!c)
-		return 0;
-	emit_plain(SC_CLOSE, fk.fd, c);
-	bpf_map_delete_elem(&local_conns, &c->key);
-	bpf_map_delete_elem(&fd_conns, &fk);
+	closed((__u32)ctx->args[0]);
 	return 0;
 }
 
@@ -652,5 +677,162 @@ int process_exit(void *ctx)
 	emit_plain(SC_EXIT, 0, &none);
 	return 0;
 }
+
+#if defined(__TARGET_ARCH_x86)
+/* One program at every syscall's exit instead of two tracepoints per followed syscall: the
+ * arguments are still in the caller's saved registers (x86-64 puts the return value in ax and
+ * keeps orig_ax, di, si, dx, r10 and r8), so nothing needs stashing at entry, and the task's fd
+ * table is walked with plain BTF loads rather than probe reads. Every syscall of every process
+ * runs it, so it must leave at once for the ones not followed. tp_btf and
+ * bpf_get_current_task_btf need Linux 5.11; the loader falls back to the tracepoints above
+ * where this does not load, and uses them with --capture socket, which follows only
+ * connections. Numbers from arch/x86/entry/syscalls/syscall_64.tbl. */
+enum {
+	NR_read = 0,
+	NR_write = 1,
+	NR_close = 3,
+	NR_readv = 19,
+	NR_writev = 20,
+	NR_sendfile = 40,
+	NR_connect = 42,
+	NR_accept = 43,
+	NR_sendto = 44,
+	NR_recvfrom = 45,
+	NR_sendmsg = 46,
+	NR_recvmsg = 47,
+	NR_accept4 = 288,
+	NR_recvmmsg = 299,
+	NR_sendmmsg = 307,
+};
+
+#define TS_COMPAT 0x0002 /* a 32-bit caller: its syscall numbers mean other calls */
+
+static __always_inline struct sock *fd_sock_btf(struct task_struct *task, __u32 fd, __u8 *proto)
+{
+	struct fdtable *fdt = task->files->fdt;
+	struct file *f = NULL;
+
+	/* The fd array holds pointers: its slot is the one probe read before the file. */
+	if (fd >= fdt->max_fds || bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) || !f)
+		return NULL;
+	return file_sock(f, proto);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task;
+	struct stash st = {};
+	__u64 flags = 0;
+	struct sock *sk;
+
+	(void)ctx; /* BPF_PROG's raw context: the arguments are named above */
+	switch (regs->orig_ax) {
+	case NR_read:
+	case NR_write:
+	case NR_readv:
+	case NR_writev:
+	case NR_sendfile:
+	case NR_connect:
+	case NR_accept:
+	case NR_sendto:
+	case NR_recvfrom:
+	case NR_sendmsg:
+	case NR_recvmsg:
+	case NR_accept4:
+	case NR_recvmmsg:
+	case NR_sendmmsg:
+	case NR_close:
+		break;
+	default:
+		return 0;
+	}
+	task = bpf_get_current_task_btf();
+	if ((task->thread_info.status & TS_COMPAT) || self())
+		return 0;
+	switch (regs->orig_ax) {
+	case NR_close:
+		if (ret == 0)
+			closed((__u32)regs->di);
+		return 0;
+	case NR_accept:
+	case NR_accept4:
+		if (ret >= 0 && (sk = fd_sock_btf(task, (__u32)ret, &st.proto)))
+			conn_get((__u32)ret, sk, st.proto, SC_ROLE_SERVER);
+		return 0;
+	case NR_connect:
+		if ((sk = fd_sock_btf(task, (__u32)regs->di, &st.proto)))
+			connected((__u32)regs->di, sk, st.proto, ret);
+		return 0;
+	}
+	if (ret <= 0)
+		return 0;
+	st.buf = regs->si;
+	st.count = (__u32)regs->dx;
+	switch (regs->orig_ax) {
+	case NR_read:
+		st.how = HOW_BUF;
+		st.dir = SC_INGRESS;
+		break;
+	case NR_write:
+		st.how = HOW_BUF;
+		st.dir = SC_EGRESS;
+		break;
+	case NR_readv:
+		st.how = HOW_IOV;
+		st.dir = SC_INGRESS;
+		break;
+	case NR_writev:
+		st.how = HOW_IOV;
+		st.dir = SC_EGRESS;
+		break;
+	case NR_recvfrom:
+		flags = regs->r10;
+		st.addr = regs->r8;
+		st.how = HOW_BUF;
+		st.dir = SC_INGRESS;
+		break;
+	case NR_sendto:
+		st.addr = regs->r8;
+		st.how = HOW_BUF;
+		st.dir = SC_EGRESS;
+		break;
+	case NR_recvmsg:
+		flags = regs->dx;
+		st.how = HOW_MSG;
+		st.dir = SC_INGRESS;
+		break;
+	case NR_sendmsg:
+		st.how = HOW_MSG;
+		st.dir = SC_EGRESS;
+		break;
+	case NR_recvmmsg:
+		flags = regs->r10;
+		st.how = HOW_MMSG;
+		st.dir = SC_INGRESS;
+		break;
+	case NR_sendmmsg:
+		st.how = HOW_MMSG;
+		st.dir = SC_EGRESS;
+		break;
+	default: /* sendfile: bytes only */
+		st.count = (__u32)regs->r10;
+		st.how = HOW_COUNT;
+		st.dir = SC_EGRESS;
+		break;
+	}
+	st.fd = (__u32)regs->di;
+	sk = fd_sock_btf(task, st.fd, &st.proto);
+	if (!sk)
+		return 0;
+	if (flags & MSG_PEEK) {
+		count(SC_CTR_PEEK, 1);
+		return 0;
+	}
+	st.sk = (__u64)sk;
+	data_exit(&st, ret);
+	return 0;
+}
+#endif
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -13,6 +13,7 @@
 
 struct syscall_capture {
 	struct syscalls_bpf *skel;
+	enum syscall_hooks hooks; /* the ones loaded */
 	struct conn_table *ct;
 	const uint64_t *mono_to_real;
 	char describe[64];
@@ -27,7 +28,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The programs that make and end connections; the others move data. */
+/* The tracepoints that make and end connections; the others move data. */
 static bool connection_prog(const struct bpf_program *p)
 {
 	static const char *const names[] = {"exit_accept", "exit_accept4", "enter_connect",
@@ -39,10 +40,36 @@ static bool connection_prog(const struct bpf_program *p)
 	return false;
 }
 
-static int load(struct syscall_capture *c, const struct config *cfg, bool follow_data, int conns_fd)
+static bool sys_exit_prog(const struct bpf_program *p)
+{
+	return strcmp(bpf_program__name(p), "sys_exit_all") == 0;
+}
+
+static bool always_prog(const struct bpf_program *p)
+{
+	return strcmp(bpf_program__name(p), "process_exit") == 0;
+}
+
+void syscall_hooks_select(struct syscalls_bpf *skel, enum syscall_hooks hooks, bool follow_data)
 {
 	struct bpf_program *p;
-	int err, ncpu = libbpf_num_possible_cpus();
+
+	bpf_object__for_each_program(p, skel->obj)
+	{
+		bool on = always_prog(p);
+
+		if (hooks == SYSCALL_HOOKS_SYS_EXIT)
+			on = on || sys_exit_prog(p);
+		else
+			on = on || (!sys_exit_prog(p) && (follow_data || connection_prog(p)));
+		bpf_program__set_autoload(p, on);
+	}
+}
+
+static int open_configured(struct syscall_capture *c, const struct config *cfg, bool follow_data,
+                           int conns_fd)
+{
+	int ncpu = libbpf_num_possible_cpus();
 
 	c->skel = syscalls_bpf__open();
 	if (!c->skel || ncpu <= 0) {
@@ -59,13 +86,39 @@ static int load(struct syscall_capture *c, const struct config *cfg, bool follow
 		LOG(LOG_ERROR, "sharing local_conns with the socket filter: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	bpf_object__for_each_program(p, c->skel->obj)
-	        bpf_program__set_autoload(p, follow_data || connection_prog(p));
+	return 0;
+}
+
+/* With --capture socket only connections are followed, and a few tracepoints on them cost less
+ * than a program at every syscall's exit: sys_exit is for following data. */
+static int load(struct syscall_capture *c, const struct config *cfg, bool follow_data, int conns_fd)
+{
+	enum syscall_hooks want = cfg->syscall_hooks;
+	int err;
+
+	if (want == SYSCALL_HOOKS_AUTO)
+		want = follow_data ? SYSCALL_HOOKS_SYS_EXIT : SYSCALL_HOOKS_TRACEPOINTS;
+	err = open_configured(c, cfg, follow_data, conns_fd);
+	if (err)
+		return err;
+	syscall_hooks_select(c->skel, want, follow_data);
 	err = syscalls_bpf__load(c->skel);
+	if (err && want == SYSCALL_HOOKS_SYS_EXIT && cfg->syscall_hooks == SYSCALL_HOOKS_AUTO) {
+		LOG(LOG_DEBUG, "the tp_btf sys_exit hook did not load (%s): using tracepoints",
+		    strerror(-err));
+		syscalls_bpf__destroy(c->skel);
+		want = SYSCALL_HOOKS_TRACEPOINTS;
+		err = open_configured(c, cfg, follow_data, conns_fd);
+		if (err)
+			return err;
+		syscall_hooks_select(c->skel, want, follow_data);
+		err = syscalls_bpf__load(c->skel);
+	}
 	if (err) {
 		env_explain_bpf_failure("loading the syscall probes", err);
 		return err == -EPERM || err == -EACCES ? EXIT_USAGE : EXIT_RUNTIME;
 	}
+	c->hooks = want;
 	return 0;
 }
 
@@ -91,7 +144,10 @@ int syscall_capture_open(struct syscall_capture **out, const struct config *cfg,
 		return EXIT_RUNTIME;
 	}
 	bpf_object__for_each_program(p, c->skel->obj) n += bpf_program__autoload(p);
-	snprintf(c->describe, sizeof(c->describe), "%d tracepoints", n);
+	if (c->hooks == SYSCALL_HOOKS_SYS_EXIT)
+		snprintf(c->describe, sizeof(c->describe), "the tp_btf sys_exit hook");
+	else
+		snprintf(c->describe, sizeof(c->describe), "%d tracepoints", n);
 	if (follow_data) {
 		rc = rings_add(rb, c->skel->maps.events, on_record, c);
 		if (rc) {
@@ -142,6 +198,25 @@ void syscall_capture_close(struct syscall_capture *c)
 	free(c);
 }
 
+/* Whether the sys_exit hook loads here: only trying tells (tp_btf and the helpers it calls). */
+static const char *sys_exit_verdict(void)
+{
+	struct syscalls_bpf *skel;
+	int err;
+
+	if (geteuid() != 0)
+		return "run as root to test whether it loads";
+	skel = syscalls_bpf__open();
+	if (!skel)
+		return "cannot open the BPF object";
+	bpf_map__set_max_entries(skel->maps.scratch, (uint32_t)libbpf_num_possible_cpus());
+	syscall_hooks_select(skel, SYSCALL_HOOKS_SYS_EXIT, true);
+	err = syscalls_bpf__load(skel);
+	syscalls_bpf__destroy(skel);
+	return err ? "does not load on this kernel: the tracepoints are used"
+	           : "loads: used when following data (the default)";
+}
+
 void probes_list(FILE *out)
 {
 	struct syscalls_bpf *skel = syscalls_bpf__open();
@@ -161,13 +236,22 @@ void probes_list(FILE *out)
 		char path[256];
 		bool there;
 
+		if (sys_exit_prog(p)) {
+			fprintf(out, "  %-16s tp_btf     %-36s %s\n", bpf_program__name(p),
+			        "sys_exit (every syscall, x86-64)", sys_exit_verdict());
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s/events/%s", tracefs ? tracefs : "", event);
 		there = tracefs && access(path, F_OK) == 0;
 		fprintf(out, "  %-16s tracepoint %-36s %s%s\n", bpf_program__name(p), event,
 		        there ? "available" : "missing",
-		        connection_prog(p) ? " (also with --capture socket)" : "");
+		        connection_prog(p) || always_prog(p) ? " (also with --capture socket)"
+		                                             : "");
 	}
-	fprintf(out, "Only classic tracepoints are implemented: kprobe and fentry variants are "
-	             "not, so none is chosen on kernels that have them.\n");
+	fprintf(out,
+	        "--syscall-hooks auto (the default) follows data through the sys_exit hook where "
+	        "it loads,\nelse through the tracepoints; with --capture socket it uses the "
+	        "connection tracepoints\nonly. kprobe and fentry variants are not "
+	        "implemented.\n");
 	syscalls_bpf__destroy(skel);
 }

@@ -13,6 +13,19 @@
 
 struct ring_buffer;
 struct syscall_capture;
+struct syscalls_bpf;
+
+/* Where the probes hook (--syscall-hooks). */
+enum syscall_hooks {
+	SYSCALL_HOOKS_AUTO, /* sys_exit where it loads and data is followed, else tracepoints */
+	SYSCALL_HOOKS_TRACEPOINTS, /* a pair of classic tracepoints per followed syscall */
+	SYSCALL_HOOKS_SYS_EXIT, /* one tp_btf program at every syscall's exit (Linux 5.11, x86-64)
+	                         */
+};
+
+/* Sets which of the skeleton's programs load: those of hooks (not AUTO), the data ones only
+ * with follow_data. The collector and the kernel tests choose through this. */
+void syscall_hooks_select(struct syscalls_bpf *skel, enum syscall_hooks hooks, bool follow_data);
 
 /* follow_data: capture the bytes (--capture syscall), or only fill local_conns. conns_fd is the
  * socket filter's local_conns map, or -1 to create it. With follow_data the ring buffer joins
@@ -24,7 +37,7 @@ int syscall_capture_open(struct syscall_capture **out, const struct config *cfg,
 /* The connection is gone (its process exited): the socket filter should stop calling it local. */
 void syscall_capture_forget(struct syscall_capture *c, const struct conn_key *key);
 
-/* "N tracepoints", for the ready line. */
+/* "N tracepoints" or "the tp_btf sys_exit hook", for the ready line. */
 const char *syscall_capture_describe(const struct syscall_capture *c);
 
 void syscall_capture_stats_add(struct syscall_capture *c, struct stats_builder *b);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture_syscall.h"
 #include "log.h"
 #include "sink.h"
 #include "units.h"
@@ -30,6 +31,7 @@ enum {
 	OPT_SHUTDOWN,
 	OPT_MAX_PAYLOAD,
 	OPT_LIST_PROBES,
+	OPT_SYSCALL_HOOKS,
 };
 
 static const struct option options[] = {
@@ -49,6 +51,7 @@ static const struct option options[] = {
         {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
         {"max-payload", required_argument, NULL, OPT_MAX_PAYLOAD},
         {"list-probes", no_argument, NULL, OPT_LIST_PROBES},
+        {"syscall-hooks", required_argument, NULL, OPT_SYSCALL_HOOKS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -85,6 +88,10 @@ static void usage(void)
 	       "      --max-payload BYTES  bytes copied per syscall, iovecs included [4096, at\n"
 	       "                           most 32768]; what is cut is counted, sizes stay true\n"
 	       "      --list-probes        list the kernel hooks and whether this kernel has them\n"
+	       "      --syscall-hooks HOW  auto, tracepoints or sys_exit [auto: one tp_btf "
+	       "program\n"
+	       "                           at every syscall's exit where the kernel loads it\n"
+	       "                           (5.11+, x86-64), else a tracepoint pair per syscall]\n"
 	       "      --read FILE          read a pcap or pcapng file instead of capturing, and\n"
 	       "                           exit at its end (no root needed; '-' is stdin)\n"
 	       "\n"
@@ -196,6 +203,16 @@ static int option(int c, const char *arg, struct config *cfg)
 		if (parse_size(arg, &v) || v < 1 || v > SC_PAYLOAD_MAX)
 			return bad("--max-payload", arg, "bytes, 1 to 32768");
 		cfg->max_payload = (uint32_t)v;
+		return -1;
+	case OPT_SYSCALL_HOOKS:
+		if (strcmp(arg, "auto") == 0)
+			cfg->syscall_hooks = SYSCALL_HOOKS_AUTO;
+		else if (strcmp(arg, "tracepoints") == 0)
+			cfg->syscall_hooks = SYSCALL_HOOKS_TRACEPOINTS;
+		else if (strcmp(arg, "sys_exit") == 0)
+			cfg->syscall_hooks = SYSCALL_HOOKS_SYS_EXIT;
+		else
+			return bad("--syscall-hooks", arg, "auto, tracepoints or sys_exit");
 		return -1;
 	case OPT_LIST_PROBES:
 		cfg->list_probes = true;

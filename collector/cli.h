@@ -42,6 +42,7 @@ struct config {
 	uint64_t shutdown_timeout_ns;
 	bool http_headers;
 	bool list_probes;
+	uint8_t syscall_hooks; /* enum syscall_hooks (capture_syscall.h) */
 	int verbose;
 };
 

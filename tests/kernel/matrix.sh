@@ -41,6 +41,8 @@ for k in "${kernels[@]}"; do
 	log="$share/$k.log"
 	if HOSTROOT=1 "$vmtest" "$k" "$share" > "$log" 2>&1; then
 		echo "$k: ok ($(grep -c ': ok$' "$log") tests)"
+		# What a test chose to skip on this kernel (e.g. a hook it does not have).
+		grep -E '^test_[a-z_]+: .*(skipped|done)' "$log" | sed "s/^/  $k: /" || true
 	else
 		echo "$k: FAILED"
 		grep -vE '^\[ *[0-9.]+\]' "$log" | tail -40

@@ -14,6 +14,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "bpf_util.h"
+#include "capture_syscall.h"
 #include "check.h"
 #include "syscalls.h"
 #include "syscalls.skel.h"
@@ -176,6 +178,66 @@ static void test_not_tcp(struct ring_buffer *rb)
 	close(u[1]);
 }
 
+/* A query for a.test A: a plausible DNS header on any port. */
+static const uint8_t dns_query[] = {0x12, 0x34, 1, 0,   0,   1,   0,   0, 0, 0, 0, 0,
+                                    1,    'a',  4, 't', 'e', 's', 't', 0, 0, 1, 0, 1};
+
+/* UDP: one record per DNS datagram with its peer, for unconnected sockets (sendto, recvfrom) and
+ * for sendmmsg/recvmmsg; datagrams that are not DNS are counted, not copied. */
+static void test_udp(struct syscalls_bpf *skel, struct ring_buffer *rb)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in from;
+	socklen_t len = sizeof(a);
+	struct iovec iov[2] = {{(void *)dns_query, sizeof(dns_query)},
+	                       {(void *)dns_query, sizeof(dns_query)}};
+	struct mmsghdr mm[2] = {{.msg_hdr = {.msg_iov = &iov[0], .msg_iovlen = 1}},
+	                        {.msg_hdr = {.msg_iov = &iov[1], .msg_iovlen = 1}}};
+	char b1[64], b2[64];
+	struct iovec riov[2] = {{b1, sizeof(b1)}, {b2, sizeof(b2)}};
+	struct mmsghdr rm[2] = {{.msg_hdr = {.msg_iov = &riov[0], .msg_iovlen = 1}},
+	                        {.msg_hdr = {.msg_iov = &riov[1], .msg_iovlen = 1}}};
+	int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+	uint64_t before[SC_CTR_MAX], after[SC_CTR_MAX];
+	struct rec *got[4];
+	uint16_t port;
+
+	CHECK(bind(rx, (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(getsockname(rx, (struct sockaddr *)&a, &len) == 0);
+	port = ntohs(a.sin_port);
+	drain(rb);
+	percpu_sum(skel->maps.counters, SC_CTR_MAX, before);
+	CHECK(sendto(tx, dns_query, sizeof(dns_query), 0, (struct sockaddr *)&a, sizeof(a)) ==
+	      sizeof(dns_query));
+	len = sizeof(from);
+	CHECK(recvfrom(rx, b1, sizeof(b1), 0, (struct sockaddr *)&from, &len) == sizeof(dns_query));
+	CHECK(sendto(tx, "not dns at all", 14, 0, (struct sockaddr *)&a, sizeof(a)) == 14);
+	CHECK(recv(rx, b1, sizeof(b1), 0) == 14);
+	CHECK(connect(tx, (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(sendmmsg(tx, mm, 2, 0) == 2);
+	CHECK(recvmmsg(rx, rm, 2, MSG_WAITFORONE, NULL) >= 1);
+	ring_buffer__consume(rb);
+	percpu_sum(skel->maps.counters, SC_CTR_MAX, after);
+
+	/* sendto, then the two of sendmmsg */
+	CHECK(mine(tx, SC_DATA, got, 4) == 3);
+	for (int i = 0; i < 3 && i < n_recs; i++) {
+		CHECK(got[i]->h.dir == SC_EGRESS && got[i]->h.conn.proto == IPPROTO_UDP);
+		CHECK(got[i]->h.conn.rport == port && got[i]->h.len == sizeof(dns_query));
+		CHECK(memcmp(got[i]->data, dns_query, sizeof(dns_query)) == 0);
+	}
+	/* recvfrom names the sender: tx's port. */
+	CHECK(mine(rx, SC_DATA, got, 4) >= 2);
+	CHECK(got[0]->h.dir == SC_INGRESS && got[0]->h.conn.lport == port &&
+	      got[0]->h.conn.rport == ntohs(from.sin_port));
+	CHECK_EQ_U64(after[SC_CTR_UDP_NOT_DNS] - before[SC_CTR_UDP_NOT_DNS],
+	             2); /* sent, received */
+	close(rx);
+	close(tx);
+	drain(rb);
+	CHECK(mine(tx, SC_CLOSE, got, 4) == 1); /* connect() made tx a connection */
+}
+
 /* With a small --max-payload the copy is cut, the true length kept, and the record flagged. */
 static void test_cut(struct ring_buffer *rb)
 {
@@ -202,7 +264,9 @@ static void test_cut(struct ring_buffer *rb)
 	close(srv);
 }
 
-static struct syscalls_bpf *open_probes(uint32_t max_payload, struct ring_buffer **rb)
+/* NULL when the sys_exit hook does not load on this kernel (before 5.11): the tracepoints must. */
+static struct syscalls_bpf *open_probes(enum syscall_hooks hooks, uint32_t max_payload,
+                                        struct ring_buffer **rb)
 {
 	struct syscalls_bpf *skel = syscalls_bpf__open();
 
@@ -211,8 +275,12 @@ static struct syscalls_bpf *open_probes(uint32_t max_payload, struct ring_buffer
 	skel->rodata->max_payload = max_payload;
 	skel->rodata->wakeup_bytes = 1; /* these tests read as they go */
 	bpf_map__set_max_entries(skel->maps.scratch, (uint32_t)libbpf_num_possible_cpus());
+	syscall_hooks_select(skel, hooks, true);
 	if (syscalls_bpf__load(skel) || syscalls_bpf__attach(skel)) {
-		fprintf(stderr, "loading or attaching the syscall probes failed\n");
+		syscalls_bpf__destroy(skel);
+		if (hooks == SYSCALL_HOOKS_SYS_EXIT)
+			return NULL;
+		fprintf(stderr, "loading or attaching the syscall tracepoints failed\n");
 		exit(1);
 	}
 	*rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL, NULL);
@@ -220,25 +288,38 @@ static struct syscalls_bpf *open_probes(uint32_t max_payload, struct ring_buffer
 	return skel;
 }
 
-int main(void)
+/* Every test, with the probes hooked one way. */
+static void test_hooks(enum syscall_hooks hooks, const char *name)
 {
 	struct syscalls_bpf *skel;
 	struct ring_buffer *rb;
 
+	skel = open_probes(hooks, 4096, &rb);
+	if (!skel) {
+		printf("test_syscalls: %s: does not load on this kernel, skipped\n", name);
+		return;
+	}
+	test_families(skel, rb);
+	test_udp(skel, rb);
+	test_not_tcp(rb);
+	ring_buffer__free(rb);
+	syscalls_bpf__destroy(skel);
+
+	skel = open_probes(hooks, 100, &rb);
+	test_cut(rb);
+	ring_buffer__free(rb);
+	syscalls_bpf__destroy(skel);
+	printf("test_syscalls: %s: done\n", name);
+}
+
+int main(void)
+{
 	if (geteuid() != 0 || (access("/sys/kernel/tracing/events/syscalls", F_OK) != 0 &&
 	                       access("/sys/kernel/debug/tracing/events/syscalls", F_OK) != 0)) {
 		printf("test_syscalls: skipped, needs root and tracefs\n");
 		return 77;
 	}
-	skel = open_probes(4096, &rb);
-	test_families(skel, rb);
-	test_not_tcp(rb);
-	ring_buffer__free(rb);
-	syscalls_bpf__destroy(skel);
-
-	skel = open_probes(100, &rb);
-	test_cut(rb);
-	ring_buffer__free(rb);
-	syscalls_bpf__destroy(skel);
+	test_hooks(SYSCALL_HOOKS_TRACEPOINTS, "tracepoints");
+	test_hooks(SYSCALL_HOOKS_SYS_EXIT, "sys_exit");
 	return check_report("test_syscalls");
 }
