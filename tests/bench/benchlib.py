@@ -35,12 +35,14 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 #       pipeline, NDJSON written out
 #   T3: the socket-filter capture only (the syscall probes attach only the five connection
 #       programs that attribute wire traffic to processes)
-#   S:  the syscall probes only
+#   S:  the syscall probes only (the hooks --syscall-hooks auto picks: sys_exit where it loads)
+#   St: the syscall probes only, on the tracepoint pairs older kernels use
 #   later, e.g. T0: probes attached but leaving at once; T1: capture without parsing
 MODES = {
     "T2": [],
     "T3": ["--capture", "socket"],
     "S": ["--capture", "syscall"],
+    "St": ["--capture", "syscall", "--syscall-hooks", "tracepoints"],
 }
 
 
