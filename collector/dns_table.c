@@ -244,6 +244,11 @@ static void report(struct dns_table *t, struct txn *x)
 	        .dns = {reparse(&x->q, &t->query), reparse(&x->r, &t->resp)},
 	};
 
+	/* Only when no copy of either message could be kept (out of memory). */
+	if (!ev.dns.query && !ev.dns.resp) {
+		t->stats.lost++;
+		return;
+	}
 	timing(x, &ev.ts_start, &ev.ts_end);
 	community_id_v1(&x->tuple, 0, community);
 	t->stats.transactions++;
@@ -293,9 +298,11 @@ static struct txn *txn_new(struct dns_table *t, const struct dns_key *k)
 
 	if (t->stats.active >= t->cfg.max_transactions && t->t.oldest) {
 		x = (struct txn *)t->t.oldest; /* node is the first member */
-		t->stats.evicted++;
-		if (x->state != T_DONE)
+		/* Forgetting a reported one early reports nothing early. */
+		if (x->state != T_DONE) {
+			t->stats.evicted++;
 			report(t, x);
+		}
 		txn_free(t, x);
 	}
 	x = calloc(1, sizeof(*x));
@@ -370,9 +377,11 @@ void dns_table_message(struct dns_table *t, const struct dns_obs *o)
 	bool query, wire = o->source != L7_SOURCE_SYSCALL;
 
 	/* Off port 53, a datagram is DNS only if it is a whole, strictly valid message: the
-	 * kernel judged by 12 bytes. Garbage on port 53 is DNS gone wrong, and counted so. */
+	 * kernel judged by 12 bytes. A copy cut by --max-payload cannot be judged whole, and its
+	 * header has passed: it goes to the parser. Garbage on port 53 is DNS gone wrong, and
+	 * counted so. */
 	if (o->tuple.proto == IPPROTO_UDP && o->tuple.sport != DNS_PORT &&
-	    o->tuple.dport != DNS_PORT && !dns_looks_like(o->p, o->cap)) {
+	    o->tuple.dport != DNS_PORT && o->cap == o->len && !dns_looks_like(o->p, o->cap)) {
 		t->stats.not_dns++;
 		return;
 	}

@@ -48,6 +48,7 @@ struct dns_stats {
 	uint64_t late_copies;  /* copies that came after their transaction was reported */
 	uint64_t retransmits;  /* a query sent again by its client before the response */
 	uint64_t evicted;      /* transactions reported early because the table was full */
+	uint64_t lost;         /* transactions not reported: no memory to keep their messages */
 	uint64_t active;       /* transactions held now */
 };
 

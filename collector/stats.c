@@ -109,6 +109,7 @@ void stats_add_dns(struct stats_builder *b, const struct dns_stats *d)
 	ADD("dns", d, late_copies);
 	ADD("dns", d, retransmits);
 	ADD("dns", d, evicted);
+	ADD("dns", d, lost);
 	ADD("dns", d, active);
 }
 
