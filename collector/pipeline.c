@@ -11,8 +11,8 @@
 #include "sink.h"
 #include "units.h"
 
-#define BATCH_MAX            512
-#define WAKE_BATCH           64 /* queued events that wake a waiting sink thread */
+#define BATCH_DEFAULT        512 /* events per write for sinks that set no batch_events */
+#define WAKE_BATCH           64  /* queued events that wake a waiting sink thread */
 #define DEFAULT_QUEUE_EVENTS 65536
 #define DEFAULT_QUEUE_BYTES  (64ull << 20)
 #define BACKOFF_MIN_NS       100000000ull  /* 100 ms */
@@ -56,6 +56,13 @@ struct slot {
 	uint64_t deadline; /* CLOCK_MONOTONIC, once closing */
 	struct sink_counters c;
 	struct pipeline *p;
+	/* The sink thread's own: the batch being delivered, batch_max long. */
+	struct out_rec **batch;
+	struct sink_record *recs;
+	uint32_t batch_max;
+	/* Queued events (or bytes) that wake the waiting sink thread: a batch's worth. */
+	uint32_t wake_events;
+	uint64_t wake_bytes;
 };
 
 struct pipeline {
@@ -189,6 +196,8 @@ static void slot_free(struct slot *sl)
 		set_count(sl, sl->count - 1);
 	}
 	free(sl->ring);
+	free(sl->batch);
+	free(sl->recs);
 	free(sl->sink.spec);
 	free(sl->stats_group);
 	pthread_mutex_destroy(&sl->mu);
@@ -246,9 +255,14 @@ int pipeline_add_sink(struct pipeline *p, const char *spec, bool block_default)
 	if (rc != 0)
 		goto fail;
 	sl->ring = calloc(sl->cap, sizeof(*sl->ring));
+	sl->batch_max = sl->sink.batch_events ? sl->sink.batch_events : BATCH_DEFAULT;
+	sl->wake_events = sl->sink.batch_events ? sl->sink.batch_events : WAKE_BATCH;
+	sl->wake_bytes = sl->sink.batch_bytes ? sl->sink.batch_bytes : UINT64_MAX;
+	sl->batch = calloc(sl->batch_max, sizeof(*sl->batch));
+	sl->recs = calloc(sl->batch_max, sizeof(*sl->recs));
 	sl->stats_group = stats_group(p, sl->sink.ops->name);
 	grown = realloc(p->slots, (p->n + 1) * sizeof(*p->slots));
-	if (!sl->ring || !sl->stats_group || !grown) {
+	if (!sl->ring || !sl->batch || !sl->recs || !sl->stats_group || !grown) {
 		if (grown)
 			p->slots = grown;
 		sl->sink.ops->close(&sl->sink);
@@ -267,18 +281,19 @@ fail:
 	return rc;
 }
 
-/* Hands a batch to the sink, retrying passing failures with exponential backoff until it works
- * or the shutdown deadline passes. Called with sl->mu held; drops it while writing. */
-static void deliver(struct slot *sl, struct out_rec **batch, size_t n)
+/* Hands a batch to the sink, retrying passing failures after the wait the sink asks for (or an
+ * exponential backoff) until it works or the shutdown deadline passes. Called with sl->mu held;
+ * drops it while writing. */
+static void deliver(struct slot *sl, size_t n)
 {
-	struct sink_record recs[BATCH_MAX];
-	uint64_t backoff = BACKOFF_MIN_NS, bytes = 0;
+	struct sink_record *recs = sl->recs;
+	uint64_t backoff = BACKOFF_MIN_NS, bytes = 0, now, until;
 
 	for (size_t i = 0; i < n; i++) {
-		recs[i] = (struct sink_record){batch[i]->data, batch[i]->len};
-		bytes += batch[i]->len;
+		recs[i] = (struct sink_record){sl->batch[i]->data, sl->batch[i]->len};
+		bytes += sl->batch[i]->len;
 	}
-	for (;;) {
+	for (sl->sink.attempt = 0;; sl->sink.attempt++) {
 		enum sink_result r;
 
 		if (sl->reopen && sl->sink.ops->reopen) {
@@ -287,12 +302,17 @@ static void deliver(struct slot *sl, struct out_rec **batch, size_t n)
 			sl->sink.ops->reopen(&sl->sink);
 			pthread_mutex_lock(&sl->mu);
 		}
+		sl->sink.retry_ns = 0;
+		sl->sink.rejected = 0;
 		pthread_mutex_unlock(&sl->mu);
 		r = sl->sink.ops->write(&sl->sink, recs, n);
 		pthread_mutex_lock(&sl->mu);
 		if (r == SINK_OK) {
-			sl->c.written += n;
+			size_t bad = sl->sink.rejected < n ? sl->sink.rejected : n;
+
+			sl->c.written += n - bad;
 			sl->c.written_bytes += bytes;
+			sl->c.dropped_error += bad;
 			return;
 		}
 		if (r == SINK_ERROR) {
@@ -300,23 +320,45 @@ static void deliver(struct slot *sl, struct out_rec **batch, size_t n)
 			return;
 		}
 		sl->c.retries++;
-		if (sl->closing && clock_ns(CLOCK_MONOTONIC) >= sl->deadline) {
+		now = clock_ns(CLOCK_MONOTONIC);
+		until = now + (sl->sink.retry_ns ? sl->sink.retry_ns : backoff);
+		backoff = backoff * 2 < BACKOFF_MAX_NS ? backoff * 2 : BACKOFF_MAX_NS;
+		/* Woken early only by closing: from then on the deadline bounds the wait too. */
+		while (now < until && !(sl->closing && now >= sl->deadline)) {
+			wait_until(&sl->items, &sl->mu,
+			           sl->closing && sl->deadline < until ? sl->deadline : until);
+			now = clock_ns(CLOCK_MONOTONIC);
+		}
+		if (sl->closing && now >= sl->deadline) {
 			sl->c.dropped_shutdown += n;
 			return;
 		}
-		wait_until(&sl->items, &sl->mu, clock_ns(CLOCK_MONOTONIC) + backoff);
-		backoff = backoff * 2 < BACKOFF_MAX_NS ? backoff * 2 : BACKOFF_MAX_NS;
 	}
+}
+
+/* Whether the queue holds a batch worth a write: always for sinks that do not batch; for those
+ * that do, a full batch, the oldest event's wait over (since = when this thread first saw it),
+ * or closing. */
+static bool batch_ready(struct slot *sl, uint64_t since)
+{
+	const struct sink *s = &sl->sink;
+
+	/* A queue smaller than a batch (events or half its bytes) must not wait for one. */
+	return !s->batch_events || sl->closing || sl->count >= s->batch_events ||
+	       sl->count == sl->cap || sl->bytes * 2 >= sl->max_bytes ||
+	       (s->batch_bytes && sl->bytes >= s->batch_bytes) ||
+	       clock_ns(CLOCK_MONOTONIC) >= since + s->batch_delay_ns;
 }
 
 static void *sink_thread(void *arg)
 {
 	struct slot *sl = arg;
-	struct out_rec *batch[BATCH_MAX];
+	uint64_t batch_bytes = sl->sink.batch_bytes ? sl->sink.batch_bytes : UINT64_MAX;
 
 	pthread_mutex_lock(&sl->mu);
 	for (;;) {
 		size_t n = 0;
+		uint64_t since, bytes = 0;
 
 		while (!sl->count && !sl->closing) {
 			sl->waiting = true;
@@ -325,20 +367,29 @@ static void *sink_thread(void *arg)
 		}
 		if (!sl->count)
 			break; /* closing, and everything delivered */
-		while (n < BATCH_MAX && sl->count) {
-			batch[n] = sl->ring[sl->head];
-			sl->bytes -= batch[n]->len;
+		since = clock_ns(CLOCK_MONOTONIC);
+		while (!batch_ready(sl, since)) {
+			sl->waiting = true;
+			wait_until(&sl->items, &sl->mu, since + sl->sink.batch_delay_ns);
+			sl->waiting = false;
+		}
+		/* The first event always goes, even one larger than batch_bytes. */
+		while (n < sl->batch_max && sl->count &&
+		       (!n || bytes + sl->ring[sl->head]->len <= batch_bytes)) {
+			sl->batch[n] = sl->ring[sl->head];
+			bytes += sl->batch[n]->len;
+			sl->bytes -= sl->batch[n]->len;
 			sl->head = (sl->head + 1) % sl->cap;
 			set_count(sl, sl->count - 1);
 			n++;
 		}
 		pthread_cond_broadcast(&sl->space);
-		deliver(sl, batch, n);
+		deliver(sl, n);
 		bool idle = !sl->count;
 
 		pthread_mutex_unlock(&sl->mu);
 		for (size_t i = 0; i < n; i++)
-			rec_release(batch[i]);
+			rec_release(sl->batch[i]);
 		if (idle)
 			sl->sink.ops->flush(&sl->sink);
 		pthread_mutex_lock(&sl->mu);
@@ -375,7 +426,7 @@ static void enqueue(struct slot *sl, struct out_rec *r)
 			pthread_mutex_unlock(&sl->mu);
 			return;
 		}
-		if (sl->waiting) /* full of bytes with fewer than WAKE_BATCH events */
+		if (sl->waiting) /* full of bytes with fewer than wake_events events */
 			pthread_cond_signal(&sl->items);
 		pthread_cond_wait(&sl->space, &sl->mu);
 	}
@@ -386,7 +437,8 @@ static void enqueue(struct slot *sl, struct out_rec *r)
 	sl->c.queued++;
 	/* Waking the sink thread per event costs a futex call and a context switch each: wake it
 	 * for a batch here, and for whatever is left once per capture round (pipeline_kick). */
-	if (sl->waiting && (sl->count >= WAKE_BATCH || sl->count == sl->cap))
+	if (sl->waiting &&
+	    (sl->count >= sl->wake_events || sl->bytes >= sl->wake_bytes || sl->count == sl->cap))
 		pthread_cond_signal(&sl->items);
 	pthread_mutex_unlock(&sl->mu);
 }
@@ -511,6 +563,7 @@ uint64_t pipeline_close(struct pipeline *p, uint64_t timeout_ns)
 		pthread_mutex_lock(&sl->mu);
 		sl->closing = true;
 		sl->deadline = deadline;
+		__atomic_store_n(&sl->sink.deadline_ns, deadline, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&sl->items);
 		pthread_cond_broadcast(&sl->space);
 		pthread_mutex_unlock(&sl->mu);

@@ -4,7 +4,7 @@
 #include "sink.h"
 
 static const struct sink_ops *const sinks[] = {
-        &sink_stdout,
+        &sink_stdout, &sink_file, &sink_http, &sink_elasticsearch, &sink_loki,
 };
 
 const struct sink_ops *sink_lookup(const char *name)

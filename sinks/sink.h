@@ -1,6 +1,8 @@
 /* The sink interface: one const struct sink_ops per sink, in its own file, listed in registry.c.
  * A sink only writes: queueing, batching, retries with backoff, drop accounting and its thread
- * belong to the pipeline, which calls these functions from that sink's thread alone. */
+ * belong to the pipeline, which calls these functions from that sink's thread alone. A sink
+ * that pays per call (HTTP) says how large a batch it wants, how long to wait before a retry
+ * and which events the far end refused, through the fields at the end of struct sink. */
 #ifndef L7_SINK_H
 #define L7_SINK_H
 
@@ -57,6 +59,25 @@ struct sink {
 	char *spec; /* as the user wrote it, for messages and stats */
 	enum sink_format format;
 	void *priv;
+	/* Batching, set by init for sinks that pay per call (an HTTP request): write gets a batch
+	 * once batch_events events or batch_bytes bytes are queued, or the oldest has waited
+	 * batch_delay_ns. 0 everywhere: whatever is queued, up to the pipeline's default. */
+	uint32_t batch_events;
+	uint64_t batch_bytes;
+	uint64_t batch_delay_ns;
+	/* Set by the pipeline before each write: 0 for a new batch, then 1, 2... for the same batch
+	 * after each SINK_RETRY (the sink keeps its progress and picks its backoff from it). */
+	unsigned attempt;
+	/* Set by write before SINK_RETRY: wait this long before the next call (a server's
+	 * Retry-After, a jittered backoff); 0 leaves the wait to the pipeline's backoff. */
+	uint64_t retry_ns;
+	/* Set by write before SINK_OK: how many events of the batch the far end refused for good
+	 * (the sink dead-letters and counts them); the pipeline counts them as dropped_error. */
+	size_t rejected;
+	/* CLOCK_MONOTONIC time by which a closing pipeline needs write to return; 0 while running.
+	 * Written by another thread: a sink that waits on the network reads it with
+	 * __atomic_load_n while it waits, and returns SINK_RETRY when it passes. */
+	uint64_t deadline_ns;
 };
 
 /* Registry (registry.c). */
@@ -65,5 +86,9 @@ const struct sink_ops *sink_lookup(const char *name);
 void sink_print_usage(void);
 
 extern const struct sink_ops sink_stdout;
+extern const struct sink_ops sink_file;
+extern const struct sink_ops sink_http;
+extern const struct sink_ops sink_elasticsearch;
+extern const struct sink_ops sink_loki;
 
 #endif
