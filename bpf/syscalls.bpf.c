@@ -42,6 +42,9 @@ const volatile __u32 wakeup_bytes = 256 << 10;
 /* Off with --capture socket: only accept/connect/close run, to fill local_conns for the wire
  * view's process fields, and no records are written. */
 const volatile __u8 follow_data = 1;
+/* --bench-mode attach-only: every program returns at once, to measure what the hooks alone
+ * cost (tests/bench: T0). */
+const volatile __u8 attach_only = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -337,9 +340,10 @@ static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 
 	return old;
 }
 
+/* Whether to leave at once: the collector's own syscalls, or every one in attach-only mode. */
 static __always_inline bool self(void)
 {
-	return bpf_get_current_pid_tgid() >> 32 == self_tgid;
+	return attach_only || bpf_get_current_pid_tgid() >> 32 == self_tgid;
 }
 
 static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 flags, __u64 addr,
@@ -554,9 +558,12 @@ static __always_inline void data_exit(const struct stash *st, long ret)
 static __always_inline int on_exit(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct stash *p = bpf_map_lookup_elem(&stash, &pid_tgid);
+	struct stash *p;
 	struct stash st;
 
+	if (attach_only)
+		return 0;
+	p = bpf_map_lookup_elem(&stash, &pid_tgid);
 	if (!p)
 		return 0;
 	st = *p;
@@ -646,9 +653,12 @@ SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct stash *p = bpf_map_lookup_elem(&stash, &pid_tgid);
+	struct stash *p;
 	struct stash st;
 
+	if (attach_only)
+		return 0;
+	p = bpf_map_lookup_elem(&stash, &pid_tgid);
 	if (!p)
 		return 0;
 	st = *p;
@@ -660,7 +670,8 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_close")
 int enter_close(struct trace_event_raw_sys_enter *ctx)
 {
-	closed((__u32)ctx->args[0]);
+	if (!attach_only)
+		closed((__u32)ctx->args[0]);
 	return 0;
 }
 
@@ -672,7 +683,7 @@ int process_exit(void *ctx)
 	struct fd_conn none = {};
 
 	(void)ctx;
-	if (BPF_CORE_READ(task, signal, live.counter) != 0 || self())
+	if (self() || BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	emit_plain(SC_EXIT, 0, &none);
 	return 0;
@@ -727,6 +738,8 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 	struct sock *sk;
 
 	(void)ctx; /* BPF_PROG's raw context: the arguments are named above */
+	if (attach_only)
+		return 0;
 	switch (regs->orig_ax) {
 	case NR_read:
 	case NR_write:
@@ -771,55 +784,47 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 	st.count = (__u32)regs->dx;
 	switch (regs->orig_ax) {
 	case NR_read:
-		st.how = HOW_BUF;
-		st.dir = SC_INGRESS;
-		break;
 	case NR_write:
 		st.how = HOW_BUF;
-		st.dir = SC_EGRESS;
-		break;
-	case NR_readv:
-		st.how = HOW_IOV;
-		st.dir = SC_INGRESS;
-		break;
-	case NR_writev:
-		st.how = HOW_IOV;
-		st.dir = SC_EGRESS;
 		break;
 	case NR_recvfrom:
 		flags = regs->r10;
-		st.addr = regs->r8;
-		st.how = HOW_BUF;
-		st.dir = SC_INGRESS;
-		break;
+		/* fall through */
 	case NR_sendto:
-		st.addr = regs->r8;
 		st.how = HOW_BUF;
-		st.dir = SC_EGRESS;
+		st.addr = regs->r8;
+		break;
+	case NR_readv:
+	case NR_writev:
+		st.how = HOW_IOV;
 		break;
 	case NR_recvmsg:
 		flags = regs->dx;
-		st.how = HOW_MSG;
-		st.dir = SC_INGRESS;
-		break;
+		/* fall through */
 	case NR_sendmsg:
 		st.how = HOW_MSG;
-		st.dir = SC_EGRESS;
 		break;
 	case NR_recvmmsg:
 		flags = regs->r10;
-		st.how = HOW_MMSG;
-		st.dir = SC_INGRESS;
-		break;
+		/* fall through */
 	case NR_sendmmsg:
 		st.how = HOW_MMSG;
-		st.dir = SC_EGRESS;
 		break;
 	default: /* sendfile: bytes only */
 		st.count = (__u32)regs->r10;
 		st.how = HOW_COUNT;
-		st.dir = SC_EGRESS;
 		break;
+	}
+	switch (regs->orig_ax) {
+	case NR_read:
+	case NR_readv:
+	case NR_recvfrom:
+	case NR_recvmsg:
+	case NR_recvmmsg:
+		st.dir = SC_INGRESS;
+		break;
+	default:
+		st.dir = SC_EGRESS;
 	}
 	st.fd = (__u32)regs->di;
 	sk = fd_sock_btf(task, st.fd, &st.proto);

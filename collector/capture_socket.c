@@ -27,6 +27,7 @@ struct socket_capture {
 	struct wire_stats *ws;
 	const uint64_t *mono_to_real; /* added to bpf_ktime_get_ns() stamps; kept by the run loop */
 	uint64_t bad_records;
+	bool discard; /* --bench-mode discard */
 	char describe[512];
 };
 
@@ -47,6 +48,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		c->bad_records++;
 		return 0;
 	}
+	if (c->discard)
+		return 0;
 	wire_frame(c->ft, c->ws, (const uint8_t *)(r + 1), r->cap_len, r->wire_len,
 	           r->link == SF_LINK_IP ? PKT_LINK_RAW : PKT_LINK_ETHERNET,
 	           r->ts_ns + *c->mono_to_real, ifname_of(c, r->ifindex),
@@ -102,6 +105,8 @@ static int load(struct socket_capture *c, const struct config *cfg)
 	c->skel->rodata->snaplen = cfg->snaplen;
 	c->skel->rodata->port_filter_on = cfg->n_ports > 0;
 	c->skel->rodata->wakeup_bytes = ring_wakeup_bytes(cfg->ringbuf_bytes);
+	c->skel->rodata->attach_only = cfg->bench_mode == BENCH_ATTACH_ONLY;
+	c->discard = cfg->bench_mode == BENCH_DISCARD;
 	bpf_map__set_max_entries(c->skel->maps.packets, cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(c->skel->maps.scratch, (uint32_t)ncpu);
 	err = sockfilter_bpf__load(c->skel);

@@ -14,6 +14,7 @@
 struct syscall_capture {
 	struct syscalls_bpf *skel;
 	enum syscall_hooks hooks; /* the ones loaded */
+	bool discard;             /* --bench-mode discard */
 	struct conn_table *ct;
 	const uint64_t *mono_to_real;
 	char describe[64];
@@ -24,6 +25,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct syscall_capture *c = ctx;
 	const struct sc_record *r = data;
 
+	if (c->discard)
+		return 0;
 	conn_table_record(c->ct, data, size, size >= sizeof(*r) ? r->ts_ns + *c->mono_to_real : 0);
 	return 0;
 }
@@ -80,6 +83,8 @@ static int open_configured(struct syscall_capture *c, const struct config *cfg, 
 	c->skel->rodata->self_tgid = (uint32_t)getpid();
 	c->skel->rodata->wakeup_bytes = ring_wakeup_bytes(cfg->ringbuf_bytes);
 	c->skel->rodata->follow_data = follow_data;
+	c->skel->rodata->attach_only = cfg->bench_mode == BENCH_ATTACH_ONLY;
+	c->discard = cfg->bench_mode == BENCH_DISCARD;
 	bpf_map__set_max_entries(c->skel->maps.events, follow_data ? cfg->ringbuf_bytes : 4096);
 	bpf_map__set_max_entries(c->skel->maps.scratch, (uint32_t)ncpu);
 	if (conns_fd >= 0 && bpf_map__reuse_fd(c->skel->maps.local_conns, conns_fd)) {

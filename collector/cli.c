@@ -32,6 +32,7 @@ enum {
 	OPT_MAX_PAYLOAD,
 	OPT_LIST_PROBES,
 	OPT_SYSCALL_HOOKS,
+	OPT_BENCH_MODE,
 };
 
 static const struct option options[] = {
@@ -52,6 +53,7 @@ static const struct option options[] = {
         {"max-payload", required_argument, NULL, OPT_MAX_PAYLOAD},
         {"list-probes", no_argument, NULL, OPT_LIST_PROBES},
         {"syscall-hooks", required_argument, NULL, OPT_SYSCALL_HOOKS},
+        {"bench-mode", required_argument, NULL, OPT_BENCH_MODE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -120,6 +122,10 @@ static void usage(void)
 	       "      --ringbuf-size SIZE  kernel ring buffer, a power of two [16M]\n"
 	       "      --shutdown-timeout SEC  time sinks get to deliver at exit [%u]\n"
 	       "\n"
+	       "      --bench-mode MODE    for measuring the collector (tests/bench), not for "
+	       "use:\n"
+	       "                           attach-only: the kernel programs return at once;\n"
+	       "                           discard: records are read and dropped unparsed\n"
 	       "  -v, --verbose            more detail on stderr; twice adds libbpf's own log\n"
 	       "  -h, --help               this text\n"
 	       "  -V, --version            version\n"
@@ -203,6 +209,14 @@ static int option(int c, const char *arg, struct config *cfg)
 		if (parse_size(arg, &v) || v < 1 || v > SC_PAYLOAD_MAX)
 			return bad("--max-payload", arg, "bytes, 1 to 32768");
 		cfg->max_payload = (uint32_t)v;
+		return -1;
+	case OPT_BENCH_MODE:
+		if (strcmp(arg, "attach-only") == 0)
+			cfg->bench_mode = BENCH_ATTACH_ONLY;
+		else if (strcmp(arg, "discard") == 0)
+			cfg->bench_mode = BENCH_DISCARD;
+		else
+			return bad("--bench-mode", arg, "attach-only or discard");
 		return -1;
 	case OPT_SYSCALL_HOOKS:
 		if (strcmp(arg, "auto") == 0)

@@ -19,6 +19,13 @@ enum {
 #define CAPTURE_SOCKET  0x1u
 #define CAPTURE_SYSCALL 0x2u
 
+/* --bench-mode: parts of the collector switched off, to measure the others (tests/bench). */
+enum bench_mode {
+	BENCH_OFF,
+	BENCH_ATTACH_ONLY, /* T0: the programs run on their hooks and return at once */
+	BENCH_DISCARD,     /* T1: the kernel side in full; user space drops every record read */
+};
+
 #define CLI_MAX_LIST 64
 
 struct config {
@@ -43,6 +50,7 @@ struct config {
 	bool http_headers;
 	bool list_probes;
 	uint8_t syscall_hooks; /* enum syscall_hooks (capture_syscall.h) */
+	uint8_t bench_mode;    /* enum bench_mode */
 	int verbose;
 };
 

@@ -37,8 +37,12 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 #       programs that attribute wire traffic to processes)
 #   S:  the syscall probes only (the hooks --syscall-hooks auto picks: sys_exit where it loads)
 #   St: the syscall probes only, on the tracepoint pairs older kernels use
-#   later, e.g. T0: probes attached but leaving at once; T1: capture without parsing
+#   T0: every program attached as by default, each returning at once (--bench-mode
+#       attach-only): what the hooks alone cost
+#   T1: the kernel side in full, user space dropping each record unread (--bench-mode discard)
 MODES = {
+    "T0": ["--bench-mode", "attach-only"],
+    "T1": ["--bench-mode", "discard"],
     "T2": [],
     "T3": ["--capture", "socket"],
     "S": ["--capture", "syscall"],

@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -75,8 +76,14 @@ class Receiver(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, handler, port=0):
+    def __init__(self, handler, port=0, tls=None):
+        """tls: (certificate file, key file) to serve HTTPS."""
         super().__init__(("127.0.0.1", port), handler)
+        self.tls = tls
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.socket = ctx.wrap_socket(self.socket, server_side=True)
         self.faults = Faults()
         self.lock = threading.Lock()
         self.errors = []          # API violations the sink made: the test fails on any
@@ -91,7 +98,7 @@ class Receiver(ThreadingHTTPServer):
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self):
         self.thread.start()
@@ -262,8 +269,8 @@ class ElasticsearchHandler(Handler):
 
 
 class Elasticsearch(Receiver):
-    def __init__(self, port=0):
-        super().__init__(ElasticsearchHandler, port)
+    def __init__(self, port=0, tls=None):
+        super().__init__(ElasticsearchHandler, port, tls)
         self.docs = {}          # (index, _id) -> source bytes: the index
         self.busy_seen = set()
         self.item_statuses = []  # the set of item statuses of each bulk answer
@@ -351,6 +358,6 @@ class NdjsonHandler(Handler):
 
 
 class Ndjson(Receiver):
-    def __init__(self, port=0):
-        super().__init__(NdjsonHandler, port)
+    def __init__(self, port=0, tls=None):
+        super().__init__(NdjsonHandler, port, tls)
         self.lines = []

@@ -46,6 +46,9 @@ def main():
     usage_error(["--read", "/nonexistent.pcap"], "cannot open /nonexistent.pcap")
     usage_error(["--capture", "everything"], "--capture 'everything'")
     usage_error(["--max-payload", "0"], "--max-payload '0'")
+    usage_error(["--dns-timeout", "0"], "--dns-timeout '0'")
+    usage_error(["--syscall-hooks", "kprobes"], "--syscall-hooks 'kprobes'")
+    usage_error(["--bench-mode", "fast"], "--bench-mode 'fast'")
     r = l7("--list-probes")
     check(r.returncode == 0 and "sys_enter_read" in r.stdout and "available" in r.stdout,
           f"--list-probes: {r.stdout}")

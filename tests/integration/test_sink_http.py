@@ -16,6 +16,8 @@ format, gzip bodies, status codes, per-item bulk results, filter_path) and fails
   or the dead-letter file, the sink's counters say what happened, exit 0.
 - A dead endpoint with a small queue: its drops are counted, peak memory stays that of a run
   without it, the stdout sink gets everything, and the undelivered events are reported at exit.
+- TLS with a certificate made by the test: delivered with ca=, refused without it (verification
+  is on by default), delivered with insecure=1 and a warning.
 """
 
 import base64
@@ -306,6 +308,37 @@ def shutdown_mid_request(work):
     return took
 
 
+def tls(work):
+    """HTTPS with a certificate made here: delivered when ca= names it; refused (and nothing
+    sent, the events reported undelivered) without it, since verification is on by default;
+    delivered with insecure=1, which says loudly that it is insecure."""
+    cert, key = f"{work}/cert.pem", f"{work}/key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=l7collect test", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    small = f"{work}/small.pcap"
+    es = receivers.Elasticsearch(tls=(cert, key)).start()
+    cleanup.add(es.stop)
+    col = replay(small, f"elasticsearch:{es.url}?ca={cert}&{FAST}")
+    check(col.rc == 0, f"tls with ca=: exit {col.rc}:\n{col.stderr()}")
+    lines = reference(col)
+    check_es(es, lines)
+
+    nd = receivers.Ndjson(tls=(cert, key)).start()
+    cleanup.add(nd.stop)
+    col = replay(small, f"http:{nd.url}/ingest?{FAST}", shutdown=2)
+    check(col.rc == 1 and not nd.lines and "not delivered" in col.stderr(),
+          f"tls without ca=: exit {col.rc}, {len(nd.lines)} lines arrived:\n{col.stderr()}")
+    check("certificate" in col.stderr().lower() or "ssl" in col.stderr().lower(),
+          f"tls without ca=: the error does not say why:\n{col.stderr()}")
+
+    col = replay(small, f"http:{nd.url}/ingest?insecure=1&{FAST}")
+    check(col.rc == 0 and "insecure" in col.stderr().lower(),
+          f"tls insecure=1: exit {col.rc}:\n{col.stderr()}")
+    check_ndjson(nd, reference(col))
+    return len(lines)
+
+
 def live(work):
     """Capture keeps going while the receiver fails in every way, one after the other."""
     port = free_port()
@@ -393,6 +426,9 @@ def main():
           f"({time.monotonic() - t0:.1f}s)", flush=True)
     took = shutdown_mid_request(work)
     print(f"shutdown with a request in flight: {took:.1f}s for --shutdown-timeout 2 "
+          f"({time.monotonic() - t0:.1f}s)", flush=True)
+    n = tls(work)
+    print(f"tls: {n} events with ca=, none without it (verification on), all with insecure=1 "
           f"({time.monotonic() - t0:.1f}s)", flush=True)
     n, sink = live(work)
     print(f"live: {n} exchanges captured through every failure, sink counters {sink} "
