@@ -91,7 +91,7 @@ struct flow_key {
 
 struct flow_state {
 	__u32 fin_seen; /* bit 0: FIN from the lo endpoint, bit 1: from the hi endpoint */
-	__u32 reserved;
+	__u32 handed; /* a packet of a followed process went to user space: see leave_to_syscalls */
 };
 
 struct {
@@ -276,13 +276,11 @@ ordered:
 	return src_hi;
 }
 
-/* Copies the whole frame, up to the snap length, into the ring buffer. */
 /* The local process that sent this packet, if local_conns knows its connection. */
-static __always_inline void owner(struct sf_record *r, const struct l4 *l4, __u16 sport,
-                                  __u16 dport, __u16 family)
+static __always_inline struct conn_owner *sender(const struct l4 *l4, __u16 sport, __u16 dport,
+                                                 __u16 family)
 {
 	struct conn_key k = {};
-	struct conn_owner *o;
 
 	__builtin_memcpy(k.laddr, l4->saddr, 16);
 	__builtin_memcpy(k.raddr, l4->daddr, 16);
@@ -290,15 +288,13 @@ static __always_inline void owner(struct sf_record *r, const struct l4 *l4, __u1
 	k.rport = bpf_ntohs(dport);
 	k.family = family;
 	k.proto = l4->proto;
-	o = bpf_map_lookup_elem(&local_conns, &k);
-	if (o) {
-		r->owner = *o;
-		r->flags |= SF_REC_OWNED;
-	}
+	return bpf_map_lookup_elem(&local_conns, &k);
 }
 
-static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct l4 *l4, __u16 sport,
-                                 __u16 dport, __u16 family)
+/* Copies the frame into the ring buffer: whole up to the snap length, or its first hdr_len
+ * bytes (the headers) when not 0. o is the sender's entry in local_conns, or NULL. */
+static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct conn_owner *o,
+                                 __u32 hdr_len)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
@@ -310,6 +306,9 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct 
 	 * keeps the 64-bit n in one register from the check to the call. */
 	__u64 n = (__u64)(len < snaplen ? len : snaplen) - 1;
 	__u64 wake;
+
+	if (hdr_len && hdr_len <= n)
+		n = hdr_len - 1;
 
 	if (!s) {
 		count(SF_CTR_NO_SCRATCH, 1);
@@ -331,7 +330,10 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct 
 	s->rec.pkt_type = skb->pkt_type;
 	s->rec.link = link;
 	s->rec.flags = 0;
-	owner(&s->rec, l4, sport, dport, family);
+	if (o) {
+		s->rec.owner = *o;
+		s->rec.flags |= SF_REC_OWNED;
+	}
 	wake = bpf_ringbuf_query(&packets, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 	                                                                      : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&packets, s, sizeof(s->rec) + n + 1, wake) < 0) {
@@ -340,7 +342,7 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct 
 	}
 	count(SF_CTR_KEPT, 1);
 	count(SF_CTR_KEPT_BYTES, n + 1);
-	if (n + 1 < len)
+	if (n + 1 < len && !hdr_len)
 		count(SF_CTR_TRUNCATED, 1);
 }
 
@@ -373,7 +375,55 @@ static __always_inline void filter_udp(struct __sk_buff *skb, __u8 link, struct 
 		count(SF_CTR_NOT_DNS, 1);
 		return;
 	}
-	emit(skb, link, l4, uh.source, uh.dest, family);
+	emit(skb, link, sender(l4, uh.source, uh.dest, family), 0);
+}
+
+/* One truth (DESIGN.md): a connection whose local end the syscall probes follow is reported from
+ * there. User space needs one packet that says so (it then lets the connection go, and any
+ * exchange the wire had begun) and the connection's end, FIN or RST: those go out as headers
+ * alone; every other packet that process sends stops here, counted. st is the connection's entry
+ * in l7_flows. Returns true when the packet goes no further. */
+static __always_inline bool leave_to_syscalls(struct flow_state *st, const struct tcphdr *th)
+{
+	if (st->handed && !th->fin && !th->rst) {
+		count(SF_CTR_SYSCALL_OWNED, 1);
+		return true;
+	}
+	st->handed = 1;
+	return false;
+}
+
+/* The connection's entry in l7_flows, made now if it has none; NULL if the map is full. */
+static __always_inline struct flow_state *flow_track(const struct flow_key *key)
+{
+	struct flow_state fresh = {};
+	struct flow_state *st = bpf_map_lookup_elem(&l7_flows, key);
+
+	if (st)
+		return st;
+	if (bpf_map_update_elem(&l7_flows, key, &fresh, BPF_NOEXIST) < 0)
+		count(SF_CTR_FLOW_TRACK_FAILED, 1);
+	return bpf_map_lookup_elem(&l7_flows, key);
+}
+
+/* RST ends a connection; so do FINs from both sides. A half-closed connection still carries the
+ * response: tracking goes on after the first FIN. */
+static __always_inline void flow_end(const struct flow_key *key, struct flow_state *st,
+                                     const struct tcphdr *th, bool src_hi)
+{
+	__u32 seen;
+
+	if (th->rst) {
+		bpf_map_delete_elem(&l7_flows, key);
+		return;
+	}
+	if (!th->fin)
+		return;
+	seen = st->fin_seen | (src_hi ? 2 : 1);
+	if (seen == 3)
+		bpf_map_delete_elem(&l7_flows, key);
+	else
+		st->fin_seen = seen;
 }
 
 static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth_proto, __u8 link)
@@ -382,8 +432,10 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 	struct tcphdr th;
 	struct flow_key key = {};
 	struct flow_state *st;
-	__u32 payload_off, payload_len = 0;
-	bool src_hi;
+	struct conn_owner *o;
+	__u32 payload_off, payload_len = 0, hdr_len = 0;
+	__u16 family = eth_proto == ETH_P_IP ? AF_INET : AF_INET6;
+	bool src_hi, traced;
 	int v;
 
 	if (eth_proto == ETH_P_IP)
@@ -399,7 +451,7 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 		return 0;
 	}
 	if (l4.proto == IPPROTO_UDP) {
-		filter_udp(skb, link, &l4, eth_proto == ETH_P_IP ? AF_INET : AF_INET6);
+		filter_udp(skb, link, &l4, family);
 		return 0;
 	}
 	if (l4.proto != IPPROTO_TCP) {
@@ -417,45 +469,39 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 		payload_len = l4.end - payload_off;
 
 	if (port_filter_on) {
-		/* Declared ports carry HTTP by the user's word: keep all their traffic, handshake
-		 * and garbage included, so user space sees and counts everything on them. */
 		__u16 sp = bpf_ntohs(th.source), dp = bpf_ntohs(th.dest);
 
 		if (!bpf_map_lookup_elem(&ports, &sp) && !bpf_map_lookup_elem(&ports, &dp)) {
 			count(SF_CTR_PORT_FILTERED, 1);
 			return 0;
 		}
-		emit(skb, link, &l4, th.source, th.dest,
-		     eth_proto == ETH_P_IP ? AF_INET : AF_INET6);
-		return 0;
 	}
-
 	src_hi = flow_key_make(&key, &l4, th.source, th.dest);
+	o = sender(&l4, th.source, th.dest, family);
+	traced = o && (o->flags & CONN_OWNER_TRACED);
 	st = bpf_map_lookup_elem(&l7_flows, &key);
-	if (!st) {
+	/* Without --port, a connection is followed once a packet starts an HTTP or DNS message;
+	 * with it, every packet on the ports is kept, and l7_flows holds only connections that
+	 * a followed process sends on. */
+	if (!st && !port_filter_on) {
 		if (!payload_len ||
 		    !((payload_len >= 8 && starts_http(skb, payload_off)) ||
 		      starts_dns_tcp(skb, payload_off, payload_len, th.source, th.dest))) {
 			count(SF_CTR_NOT_HTTP, 1);
 			return 0;
 		}
-		struct flow_state fresh = {};
-
-		if (bpf_map_update_elem(&l7_flows, &key, &fresh, BPF_NOEXIST) < 0)
-			count(SF_CTR_FLOW_TRACK_FAILED, 1);
-	} else if (th.rst) {
-		bpf_map_delete_elem(&l7_flows, &key);
-	} else if (th.fin) {
-		/* Keep tracking after the first FIN: a half-closed connection still carries the
-		 * response. Forget it once both sides have finished. */
-		__u32 seen = st->fin_seen | (src_hi ? 2 : 1);
-
-		if (seen == 3)
-			bpf_map_delete_elem(&l7_flows, &key);
-		else
-			st->fin_seen = seen;
+		st = flow_track(&key);
+	} else if (!st && traced) {
+		st = flow_track(&key);
 	}
-	emit(skb, link, &l4, th.source, th.dest, eth_proto == ETH_P_IP ? AF_INET : AF_INET6);
+	if (st && traced) {
+		if (leave_to_syscalls(st, &th))
+			return 0;
+		hdr_len = payload_off;
+	}
+	if (st)
+		flow_end(&key, st, &th, src_hi);
+	emit(skb, link, o, hdr_len);
 	return 0;
 }
 

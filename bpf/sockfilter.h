@@ -31,7 +31,7 @@ enum sf_link {
 
 /* Per-CPU counters, summed by user space; every packet the filter sees ends in exactly one of the
  * outcome counters (KEPT, RING_FULL, NOT_*, OTHER_PROTO, FRAGMENT, MALFORMED, PORT_FILTERED,
- * NO_SCRATCH). */
+ * NO_SCRATCH, SYSCALL_OWNED). */
 enum sf_counter {
 	SF_CTR_PACKETS = 0,       /* packets the filter ran on */
 	SF_CTR_KEPT,              /* sent to user space */
@@ -48,6 +48,8 @@ enum sf_counter {
 	SF_CTR_PORT_FILTERED,     /* outside the --port set */
 	SF_CTR_FLOW_TRACK_FAILED, /* an HTTP flow could not be added to the flow map */
 	SF_CTR_NO_SCRATCH,        /* lost: no scratch slot for this CPU (the loader sizes it) */
+	SF_CTR_SYSCALL_OWNED,     /* sent by a process the syscall probes follow: reported from
+	                           * there, so not copied (one truth) */
 	SF_CTR_MAX,
 };
 

@@ -339,7 +339,11 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, 
 		f = NULL;
 	}
 	if (!f) {
-		if (!can_start(ft, p) || !(f = flow_create(ft, &key, ts))) {
+		/* A followed process's packet (headers only: the kernel leaves its connection to
+		 * the syscalls) starts an entry too, to count the connection and see it end. */
+		bool handed = owner && (owner->flags & CONN_OWNER_TRACED);
+
+		if (!(can_start(ft, p) || handed) || !(f = flow_create(ft, &key, ts))) {
 			ft->stats.skipped++;
 			return;
 		}

@@ -23,6 +23,7 @@ static const char *const kernel_names[] = {
         [SF_CTR_PORT_FILTERED] = "port_filtered",
         [SF_CTR_FLOW_TRACK_FAILED] = "flow_track_failed",
         [SF_CTR_NO_SCRATCH] = "no_scratch",
+        [SF_CTR_SYSCALL_OWNED] = "syscall_owned",
 };
 
 _Static_assert(sizeof(kernel_names) / sizeof(kernel_names[0]) == SF_CTR_MAX,

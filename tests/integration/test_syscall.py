@@ -110,9 +110,11 @@ def test_curl_nginx(nginx, port, workers):
         check(stats["syscalls"]["ring_full"] == 0 and stats["syscalls"]["read_fault"] == 0,
               f"syscall probe losses: {stats['syscalls']}")
         if mode == "socket,syscall":
-            # One truth: the wire saw these connections and left them to the syscalls.
+            # One truth: the wire saw these connections and left them to the syscalls; the
+            # kernel stopped copying their packets after the first.
             check(stats["flows"]["seen_by_syscalls"] >= 10 and stats["http"]["exchanges"] == 0,
                   f"the wire reported what the syscalls saw: {stats['flows']} {stats['http']}")
+            check(stats["kernel"]["syscall_owned"] > 0, f"kernel: {stats['kernel']}")
 
 
 CLIENT = r'''

@@ -258,10 +258,10 @@ static void counters(struct rig *r, uint64_t out[SF_CTR_MAX])
 	}
 }
 
-static const int outcomes[] = {SF_CTR_KEPT,      SF_CTR_RING_FULL, SF_CTR_NOT_IP,
-                               SF_CTR_NOT_HTTP,  SF_CTR_NOT_DNS,   SF_CTR_OTHER_PROTO,
-                               SF_CTR_FRAGMENT,  SF_CTR_MALFORMED, SF_CTR_PORT_FILTERED,
-                               SF_CTR_NO_SCRATCH};
+static const int outcomes[] = {SF_CTR_KEPT,       SF_CTR_RING_FULL,    SF_CTR_NOT_IP,
+                               SF_CTR_NOT_HTTP,   SF_CTR_NOT_DNS,      SF_CTR_OTHER_PROTO,
+                               SF_CTR_FRAGMENT,   SF_CTR_MALFORMED,    SF_CTR_PORT_FILTERED,
+                               SF_CTR_NO_SCRATCH, SF_CTR_SYSCALL_OWNED};
 
 /* Runs one frame and returns the counter that moved; checks that exactly one outcome did. */
 static int run(struct rig *r, const struct spec *s, int line)
@@ -431,6 +431,54 @@ static void test_dns(void)
 	rig_close(&r);
 }
 
+/* Makes the default connection's client (10.0.0.1:sport -> 10.0.0.2:8080) a process whose
+ * syscalls are followed. */
+static void traced_client(struct rig *r, uint16_t sport)
+{
+	struct conn_key k = {.laddr = {10, 0, 0, 1},
+	                     .raddr = {10, 0, 0, 2},
+	                     .lport = sport,
+	                     .rport = 8080,
+	                     .family = AF_INET,
+	                     .proto = IPPROTO_TCP};
+	struct conn_owner o = {.tgid = 4242, .comm = "client", .flags = CONN_OWNER_TRACED};
+
+	CHECK(bpf_map__update_elem(r->skel->maps.local_conns, &k, sizeof(k), &o, sizeof(o), 0) ==
+	      0);
+}
+
+/* One truth: what a followed process sends is left to its syscalls. Its first packet goes out
+ * as headers with the owner (so user space lets the connection go), then nothing but the FIN;
+ * the peer's packets, not followed, go out whole. With and without --port. */
+static void test_leave_to_syscalls(void)
+{
+	static const uint16_t ports[] = {8080};
+	const size_t headers = 14 + 20 + 20;
+
+	for (int with_ports = 0; with_ports < 2; with_ports++) {
+		struct rig r;
+
+		rig_open(&r, SF_FRAME_MAX, 1 << 20, ports, with_ports);
+		traced_client(&r, 50);
+		EXPECT(&r, SF_CTR_KEPT, .payload = "GET /followed HTTP/1.1\r\n\r\n", .sport = 50);
+		CHECK(r.last.cap_len == headers && (r.last.flags & SF_REC_OWNED) &&
+		      r.last.owner.tgid == 4242 && (r.last.owner.flags & CONN_OWNER_TRACED));
+		EXPECT(&r, SF_CTR_SYSCALL_OWNED, .payload = "more of the request", .sport = 50);
+		EXPECT(&r, SF_CTR_KEPT, .payload = "HTTP/1.1 200 OK\r\n\r\n", .reverse = true,
+		       .sport = 50);
+		CHECK(r.last.cap_len > headers && !(r.last.flags & SF_REC_OWNED));
+		EXPECT(&r, SF_CTR_SYSCALL_OWNED, .flags = 0x10, .sport = 50); /* an ACK */
+		EXPECT(&r, SF_CTR_KEPT, .flags = TCP_FIN | 0x10, .sport = 50);
+		CHECK(r.last.cap_len == headers);
+		/* Not HTTP: a followed process's other connections are not followed here either. */
+		traced_client(&r, 51);
+		if (!with_ports)
+			EXPECT(&r, SF_CTR_NOT_HTTP, .payload = "SSH-2.0-OpenSSH_9.2\r\n",
+			       .sport = 51);
+		rig_close(&r);
+	}
+}
+
 static void test_snaplen_and_ports(void)
 {
 	struct rig r;
@@ -494,6 +542,7 @@ int main(void)
 	test_parsing();
 	test_flow_tracking();
 	test_dns();
+	test_leave_to_syscalls();
 	test_snaplen_and_ports();
 	test_ring_full();
 	return check_report("test_sockfilter");
