@@ -23,6 +23,9 @@ struct conn_key {
 _Static_assert(sizeof(struct conn_key) == 40, "conn_key is hashed as bytes: no padding");
 
 #define CONN_OWNER_TRACED 0x1 /* the syscall probes capture this connection's data */
+#define CONN_OWNER_SELF                                                                            \
+	0x2 /* the collector's own (its HTTP sinks): reported nowhere. Also                        \
+	     * TRACED, so the socket filter leaves it alone too */
 
 struct conn_owner {
 	__u32 tgid;

@@ -98,7 +98,8 @@ struct fd_conn {
 	__u64 id;
 	struct conn_key key;
 	__u8 role;
-	__u8 reserved[7];
+	__u8 own; /* the collector's, or a connection to it (see conn_get): not followed */
+	__u8 reserved[6];
 };
 
 struct {
@@ -275,12 +276,19 @@ static __always_inline void submit(struct scratch *s, __u32 cap)
 	count(SC_CTR_EVENT_BYTES, cap);
 }
 
+/* The collector's own syscalls: its connections are entered in local_conns (so the socket
+ * filter leaves them alone: a sink's requests must not come back as events), nothing else. */
+static __always_inline bool mine(void)
+{
+	return bpf_get_current_pid_tgid() >> 32 == self_tgid;
+}
+
 /* A record without payload (open, close, exit). */
 static __always_inline void emit_plain(__u8 kind, __u32 fd, const struct fd_conn *c)
 {
 	struct scratch *s;
 
-	if (!follow_data)
+	if (!follow_data || c->own)
 		return;
 	s = scratch_slot();
 	if (!s)
@@ -298,6 +306,23 @@ static __always_inline __u64 next_conn_id(void)
 		return 0;
 	*seq += 1;
 	return (__u64)bpf_get_smp_processor_id() << 48 | *seq;
+}
+
+/* A local process's end of a connection whose other end is the collector's: a sink delivering to
+ * a receiver on this host. Followed, the receiver's view of each delivery would be an event,
+ * delivered in turn. The collector's end is entered first (its connect() returns before the
+ * receiver's accept()). */
+static __always_inline bool peer_is_mine(const struct conn_key *k)
+{
+	struct conn_key peer = *k;
+	struct conn_owner *o;
+
+	__builtin_memcpy(peer.laddr, k->raddr, sizeof(peer.laddr));
+	__builtin_memcpy(peer.raddr, k->laddr, sizeof(peer.raddr));
+	peer.lport = k->rport;
+	peer.rport = k->lport;
+	o = bpf_map_lookup_elem(&local_conns, &peer);
+	return o && (o->flags & CONN_OWNER_SELF);
 }
 
 /* The connection on (this process, fd), recorded now if it is new. A fd that now names another
@@ -321,6 +346,7 @@ static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 
 	fresh.id = next_conn_id();
 	fresh.role = role;
 	sock_key(sk, proto, &fresh.key);
+	fresh.own = mine() || peer_is_mine(&fresh.key);
 	if (bpf_map_update_elem(&fd_conns, &fk, &fresh, BPF_ANY)) {
 		count(SC_CTR_CONN_FULL, 1);
 		return NULL;
@@ -330,7 +356,9 @@ static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 
 	owner.uid = (__u32)uid_gid;
 	owner.gid = uid_gid >> 32;
 	owner.cgroup_id = bpf_get_current_cgroup_id();
-	owner.flags = follow_data ? CONN_OWNER_TRACED : 0;
+	owner.flags = fresh.own     ? CONN_OWNER_TRACED | CONN_OWNER_SELF
+	              : follow_data ? CONN_OWNER_TRACED
+	                            : 0;
 	BPF_CORE_READ_STR_INTO(&owner.comm, task, group_leader, comm);
 	if (bpf_map_update_elem(&local_conns, &fresh.key, &owner, BPF_ANY))
 		count(SC_CTR_CONN_FULL, 1);
@@ -340,12 +368,6 @@ static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 
 	return old;
 }
 
-/* Whether to leave at once: the collector's own syscalls, or every one in attach-only mode. */
-static __always_inline bool self(void)
-{
-	return attach_only || bpf_get_current_pid_tgid() >> 32 == self_tgid;
-}
-
 static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 flags, __u64 addr,
                                     __u8 how, __u8 dir)
 {
@@ -353,7 +375,7 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 fla
 	struct stash st = {};
 	struct sock *sk;
 
-	if (self())
+	if (attach_only || (mine() && how != HOW_CONNECT))
 		return 0;
 	sk = fd_sock((__u32)fd, &st.proto);
 	if (!sk)
@@ -537,7 +559,7 @@ static __always_inline void data_exit(const struct stash *st, long ret)
 	/* Before the scratch slot is filled: a new connection's open record is built there. */
 	if (st->proto == IPPROTO_TCP) {
 		c = conn_get(st->fd, (struct sock *)st->sk, IPPROTO_TCP, SC_ROLE_UNKNOWN);
-		if (!c)
+		if (!c || c->own)
 			return;
 	}
 	s = scratch_slot();
@@ -602,7 +624,7 @@ static __always_inline int on_accept(long fd)
 	struct sock *sk;
 	__u8 proto;
 
-	if (fd < 0 || self())
+	if (fd < 0 || attach_only)
 		return 0;
 	sk = fd_sock((__u32)fd, &proto);
 	if (sk)
@@ -683,7 +705,7 @@ int process_exit(void *ctx)
 	struct fd_conn none = {};
 
 	(void)ctx;
-	if (self() || BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (attach_only || mine() || BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	emit_plain(SC_EXIT, 0, &none);
 	return 0;
@@ -761,7 +783,7 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	task = bpf_get_current_task_btf();
-	if ((task->thread_info.status & TS_COMPAT) || self())
+	if (task->thread_info.status & TS_COMPAT)
 		return 0;
 	switch (regs->orig_ax) {
 	case NR_close:
@@ -778,7 +800,7 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 			connected((__u32)regs->di, sk, st.proto, ret);
 		return 0;
 	}
-	if (ret <= 0)
+	if (ret <= 0 || mine())
 		return 0;
 	st.buf = regs->si;
 	st.count = (__u32)regs->dx;

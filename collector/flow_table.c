@@ -303,6 +303,10 @@ static void datagram(struct flow_table *ft, const struct pkt *p, uint64_t ts, co
 	};
 
 	ft->stats.datagrams++;
+	if (owner && (owner->flags & CONN_OWNER_SELF)) {
+		ft->stats.own_datagrams++; /* the collector's own lookups (its HTTP sinks) */
+		return;
+	}
 	if (owner) {
 		proc_cache_fill(ft->cfg.procs, owner, NULL, &proc);
 		o.process = &proc;

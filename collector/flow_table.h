@@ -28,6 +28,7 @@ struct flow_stats {
 	uint64_t skipped;          /* packets of no followed connection that could not start one */
 	uint64_t port_filtered;    /* packets outside the --port set */
 	uint64_t datagrams;        /* UDP datagrams, handed to the DNS transactions */
+	uint64_t own_datagrams;    /* of those, the collector's own (its sinks' DNS): dropped */
 	uint64_t other_proto;      /* neither TCP nor UDP */
 	uint64_t hole_timeouts;    /* directions that stopped waiting for missing bytes */
 	uint64_t seen_by_syscalls; /* connections left to the syscall probes (one truth) */

@@ -78,6 +78,7 @@ void stats_add_flows(struct stats_builder *b, const struct flow_table_counters *
 	ADD("flows", c->flows, skipped);
 	ADD("flows", c->flows, port_filtered);
 	ADD("flows", c->flows, datagrams);
+	ADD("flows", c->flows, own_datagrams);
 	ADD("flows", c->flows, other_proto);
 	ADD("flows", c->flows, hole_timeouts);
 	ADD("flows", c->flows, seen_by_syscalls);
