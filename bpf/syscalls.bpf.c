@@ -88,20 +88,6 @@ struct {
 	__type(value, struct stash);
 } stash SEC(".maps");
 
-struct fd_key {
-	__u32 tgid;
-	__u32 fd;
-};
-
-struct fd_conn {
-	__u64 sk;
-	__u64 id;
-	struct conn_key key;
-	__u8 role;
-	__u8 own; /* the collector's, or a connection to it (see conn_get): not followed */
-	__u8 reserved[6];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, CONNS_MAX);
@@ -561,6 +547,10 @@ static __always_inline void data_exit(const struct stash *st, long ret)
 		c = conn_get(st->fd, (struct sock *)st->sk, IPPROTO_TCP, SC_ROLE_UNKNOWN);
 		if (!c || c->own)
 			return;
+		if (c->skip) {
+			count(SC_CTR_SKIPPED, 1);
+			return;
+		}
 	}
 	s = scratch_slot();
 	if (!s)

@@ -61,6 +61,26 @@ struct sc_record {
 _Static_assert(sizeof(struct sc_record) == 128, "sc_record layout is shared with user space");
 _Static_assert(sizeof(struct sc_record) % 8 == 0, "payload must follow an 8-byte boundary");
 
+/* The probes' connections (map fd_conns): one per (process, fd), for the socket behind it. */
+struct fd_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+struct fd_conn {
+	__u64 sk; /* struct sock *: another socket on the same fd is another connection */
+	__u64 id;
+	struct conn_key key;
+	__u8 role; /* enum sc_role */
+	__u8 own;  /* the collector's, or a connection to it (see conn_get): not followed */
+	/* Set by user space once a connection's first bytes show neither HTTP nor DNS: its data
+	 * is no longer copied (SC_CTR_SKIPPED). */
+	__u8 skip;
+	__u8 reserved[5];
+};
+
+_Static_assert(sizeof(struct fd_conn) == 64, "fd_conn layout is shared with user space");
+
 /* Per-CPU counters; every syscall on a followed socket ends in one of the outcome counters. */
 enum sc_counter {
 	SC_CTR_EVENTS = 0,  /* records written */
@@ -74,6 +94,7 @@ enum sc_counter {
 	SC_CTR_NO_SCRATCH,  /* lost: no scratch space on this CPU */
 	SC_CTR_UDP_NOT_DNS, /* UDP datagrams that do not look like DNS: not copied */
 	SC_CTR_MMSG_CUT,    /* messages of a sendmmsg/recvmmsg past SC_MMSG_MAX: not copied */
+	SC_CTR_SKIPPED,     /* data syscalls on connections that carry neither HTTP nor DNS */
 	SC_CTR_MAX,
 };
 

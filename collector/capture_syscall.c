@@ -164,6 +164,21 @@ int syscall_capture_open(struct syscall_capture **out, const struct config *cfg,
 	return 0;
 }
 
+/* Read, change, write back: if the fd was reused in between, the new connection's entry takes
+ * the old one's socket and id, and the kernel sees a socket change at its next syscall and
+ * records it afresh. Rare, and it heals. */
+void syscall_capture_skip(struct syscall_capture *c, uint32_t tgid, uint32_t fd, uint64_t conn_id)
+{
+	struct fd_key k = {tgid, fd};
+	struct fd_conn v;
+
+	if (bpf_map__lookup_elem(c->skel->maps.fd_conns, &k, sizeof(k), &v, sizeof(v), 0) != 0 ||
+	    v.id != conn_id)
+		return;
+	v.skip = 1;
+	bpf_map__update_elem(c->skel->maps.fd_conns, &k, sizeof(k), &v, sizeof(v), BPF_EXIST);
+}
+
 void syscall_capture_forget(struct syscall_capture *c, const struct conn_key *key)
 {
 	bpf_map__delete_elem(c->skel->maps.local_conns, key, sizeof(*key), 0);
@@ -180,7 +195,7 @@ static const char *const counter_names[] = {
         [SC_CTR_STASH_FULL] = "stash_full", [SC_CTR_CONN_FULL] = "conn_full",
         [SC_CTR_READ_FAULT] = "read_fault", [SC_CTR_PEEK] = "peek_skipped",
         [SC_CTR_NO_SCRATCH] = "no_scratch", [SC_CTR_UDP_NOT_DNS] = "udp_not_dns",
-        [SC_CTR_MMSG_CUT] = "mmsg_cut",
+        [SC_CTR_MMSG_CUT] = "mmsg_cut",     [SC_CTR_SKIPPED] = "skipped",
 };
 
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == SC_CTR_MAX,

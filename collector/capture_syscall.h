@@ -34,6 +34,9 @@ int syscall_capture_open(struct syscall_capture **out, const struct config *cfg,
                          int conns_fd, struct conn_table *ct, const uint64_t *mono_to_real,
                          struct ring_buffer **rb);
 
+/* Connection conn_id on (tgid, fd) carries neither HTTP nor DNS: its data is no longer copied. */
+void syscall_capture_skip(struct syscall_capture *c, uint32_t tgid, uint32_t fd, uint64_t conn_id);
+
 /* The connection is gone (its process exited): the socket filter should stop calling it local. */
 void syscall_capture_forget(struct syscall_capture *c, const struct conn_key *key);
 

@@ -17,6 +17,7 @@ struct conn {
 	struct conn_key key;
 	struct conn_owner owner; /* the process; comm is the thread group leader's */
 	char thread[16];         /* the name of the thread that last moved bytes */
+	bool skipped;            /* told the kernel to stop copying it */
 	struct tcp_app app;
 	char community_id[COMMUNITY_ID_LEN];
 };
@@ -222,6 +223,12 @@ static void data(struct conn_table *ct, struct conn *c, const struct sc_record *
 	set_owner(c, r);
 	if (r->cap)
 		tcp_app_data(&c->app, &env, dir, payload, r->cap, ts);
+	if (c->app.kind == TCP_APP_OTHER && !c->skipped) {
+		c->skipped = true;
+		ct->stats.skipped++;
+		if (ct->cfg.skip)
+			ct->cfg.skip(ct->ctx, r->tgid, r->fd, c->id);
+	}
 	if (r->len > r->cap) {
 		ct->stats.cut_bytes += r->len - r->cap;
 		tcp_app_gap(&c->app, &env, dir, r->len - r->cap, ts);

@@ -28,6 +28,7 @@ struct conn_stats {
 	uint64_t data_bytes;  /* bytes the syscalls moved */
 	uint64_t cut_bytes;   /* of those, bytes --max-payload did not copy */
 	uint64_t bad_records; /* records shorter than they say */
+	uint64_t skipped;     /* connections found to carry neither HTTP nor DNS */
 	uint64_t datagrams;   /* UDP datagrams, handed to the DNS transactions */
 };
 
@@ -37,6 +38,9 @@ struct conn_cfg {
 	struct http_cfg http;     /* its stats pointer is set by the table */
 	struct proc_cache *procs; /* executable and container of each process */
 	struct dns_table *dns;    /* where DNS messages go */
+	/* A connection carries neither HTTP nor DNS: the kernel may stop copying its data. NULL:
+	 * nothing to tell. Called with the table's ctx. */
+	void (*skip)(void *ctx, uint32_t tgid, uint32_t fd, uint64_t conn_id);
 };
 
 typedef void (*conn_emit_fn)(void *ctx, const struct l7_event *ev);

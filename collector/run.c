@@ -160,6 +160,14 @@ static struct dns_cfg dns_config(const struct config *cfg)
 	};
 }
 
+static void skip_conn(void *ctx, uint32_t tgid, uint32_t fd, uint64_t conn_id)
+{
+	struct collector *c = ctx;
+
+	if (c->sys)
+		syscall_capture_skip(c->sys, tgid, fd, conn_id);
+}
+
 static void forget_conn(void *ctx, const struct conn_key *key)
 {
 	struct collector *c = ctx;
@@ -179,6 +187,7 @@ static int open_syscalls(struct collector *c)
 	        .http = http_config(cfg),
 	        .procs = c->procs,
 	        .dns = c->dns,
+	        .skip = skip_conn,
 	};
 
 	if (!env_tracefs()) {

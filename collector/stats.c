@@ -130,6 +130,7 @@ void stats_add_conns(struct stats_builder *b, const struct conn_stats *c,
 	ADD("connections", c, cut_bytes);
 	ADD("connections", c, bad_records);
 	ADD("connections", c, datagrams);
+	ADD("connections", c, skipped);
 	add_tcp_app(b, "connections", app);
 	add_http(b, "http_syscall", http);
 }

@@ -9,7 +9,8 @@
 - wrk, 50 connections, 5 seconds: nginx's server-side events equal its access log, nothing lost;
 - a connection opened before the collector started: its next request is reported;
 - fd reuse (close and reconnect, and dup2 over a live fd): separate connections, no mixed data;
-- unix sockets, pipes and files carrying HTTP-looking bytes: nothing.
+- unix sockets, pipes and files carrying HTTP-looking bytes: nothing;
+- a connection carrying neither HTTP nor DNS stops being copied once its first bytes are seen.
 
 The collector sees every process on the machine, so events are selected by the test servers'
 ports."""
@@ -20,7 +21,7 @@ import subprocess
 import sys
 
 from harness import (Collector, Nginx, check, cleanup, collector_exchange_check, free_port,
-                     require_root, run, tmpdir, wait_listening)
+                     require_root, run, tmpdir, wait_for, wait_listening)
 
 
 def for_port(events, port):
@@ -255,6 +256,37 @@ def test_not_tcp():
     check(not mine, f"unix sockets, pipes or files produced events: {mine}")
 
 
+def test_other_protocol():
+    """A connection whose first bytes are neither HTTP nor DNS stops being copied in the
+    kernel once user space has seen them: the rest of its syscalls are counted, not copied."""
+    col = Collector("-c", "syscall", "--stats-interval", "1").start()
+    with socket.socket() as lsock:
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(1)
+        cli = socket.create_connection(lsock.getsockname())
+        srv, _ = lsock.accept()
+    with cli, srv:
+        cli.sendall(b"SSH-2.0-l7test\r\n")
+        srv.recv(64)
+        srv.sendall(b"SSH-2.0-l7test-server\r\n")
+        cli.recv(64)
+
+        def skipped():
+            stats = [e["l7"]["stats"] for e in col.events("stats")]
+            return stats and stats[-1]["connections"]["skipped"] >= 2
+        wait_for(skipped, 20, "both ends of the connection found to be neither HTTP nor DNS")
+        block = b"x" * 1024
+        for _ in range(200):
+            cli.sendall(block)
+            srv.recv(1024, socket.MSG_WAITALL)
+            srv.sendall(block)
+            cli.recv(1024, socket.MSG_WAITALL)
+    col.stop()
+    s = collector_exchange_check(col)
+    check(s["syscalls"]["skipped"] >= 800 and s["connections"]["other_connections"] >= 2,
+          f"not skipped in the kernel: {s['syscalls']} {s['connections']}")
+
+
 def main():
     require_root()
     port = free_port()
@@ -265,6 +297,7 @@ def main():
     test_wrk(nginx, port)
     test_preexisting_and_reuse(port)
     test_not_tcp()
+    test_other_protocol()
     print("test_syscall: ok")
 
 
