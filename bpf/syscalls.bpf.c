@@ -567,20 +567,29 @@ static __always_inline void data_exit(const struct stash *st, long ret)
 	emit_data(s, st, c, (__u32)ret, (__u32)cap, name);
 }
 
-static __always_inline int on_exit(long ret)
+/* What this thread's syscall entry stashed, taken out: false when there is nothing (not a
+ * followed fd, or attach-only mode). */
+static __always_inline bool stash_take(struct stash *out)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct stash *p;
-	struct stash st;
 
 	if (attach_only)
-		return 0;
+		return false;
 	p = bpf_map_lookup_elem(&stash, &pid_tgid);
 	if (!p)
-		return 0;
-	st = *p;
+		return false;
+	*out = *p;
 	bpf_map_delete_elem(&stash, &pid_tgid);
-	data_exit(&st, ret);
+	return true;
+}
+
+static __always_inline int on_exit(long ret)
+{
+	struct stash st;
+
+	if (stash_take(&st))
+		data_exit(&st, ret);
 	return 0;
 }
 
@@ -664,18 +673,10 @@ int enter_connect(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct stash *p;
 	struct stash st;
 
-	if (attach_only)
-		return 0;
-	p = bpf_map_lookup_elem(&stash, &pid_tgid);
-	if (!p)
-		return 0;
-	st = *p;
-	bpf_map_delete_elem(&stash, &pid_tgid);
-	connected(st.fd, (struct sock *)st.sk, st.proto, ctx->ret);
+	if (stash_take(&st))
+		connected(st.fd, (struct sock *)st.sk, st.proto, ctx->ret);
 	return 0;
 }
 

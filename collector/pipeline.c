@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mono_cond.h"
 #include "sink.h"
 #include "units.h"
 
@@ -77,23 +78,6 @@ struct pipeline {
 	size_t n_done;
 };
 
-static void cond_init_monotonic(pthread_cond_t *c)
-{
-	pthread_condattr_t a;
-
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(c, &a);
-	pthread_condattr_destroy(&a);
-}
-
-static void wait_until(pthread_cond_t *c, pthread_mutex_t *mu, uint64_t deadline)
-{
-	struct timespec ts = {(time_t)(deadline / 1000000000ull), (long)(deadline % 1000000000ull)};
-
-	pthread_cond_timedwait(c, mu, &ts);
-}
-
 static void set_count(struct slot *sl, uint32_t v)
 {
 	__atomic_store_n(&sl->count, v, __ATOMIC_RELAXED);
@@ -116,7 +100,7 @@ struct pipeline *pipeline_new(const struct encode_opts *enc)
 	jw_init(&p->out[SINK_FORMAT_JSON]);
 	jw_init(&p->out[SINK_FORMAT_TEXT]);
 	pthread_mutex_init(&p->done_mu, NULL);
-	cond_init_monotonic(&p->done_cv);
+	mono_cond_init(&p->done_cv);
 	return p;
 }
 
@@ -233,8 +217,8 @@ int pipeline_add_sink(struct pipeline *p, const char *spec, bool block_default)
 	if (!copy || !sl)
 		goto fail;
 	pthread_mutex_init(&sl->mu, NULL);
-	cond_init_monotonic(&sl->items);
-	cond_init_monotonic(&sl->space);
+	mono_cond_init(&sl->items);
+	mono_cond_init(&sl->space);
 	sl->p = p;
 	sl->block = block_default;
 	sl->sink.spec = strdup(spec);
@@ -325,8 +309,9 @@ static void deliver(struct slot *sl, size_t n)
 		backoff = backoff * 2 < BACKOFF_MAX_NS ? backoff * 2 : BACKOFF_MAX_NS;
 		/* Woken early only by closing: from then on the deadline bounds the wait too. */
 		while (now < until && !(sl->closing && now >= sl->deadline)) {
-			wait_until(&sl->items, &sl->mu,
-			           sl->closing && sl->deadline < until ? sl->deadline : until);
+			mono_cond_wait_until(&sl->items, &sl->mu,
+			                     sl->closing && sl->deadline < until ? sl->deadline
+			                                                         : until);
 			now = clock_ns(CLOCK_MONOTONIC);
 		}
 		if (sl->closing && now >= sl->deadline) {
@@ -370,7 +355,7 @@ static void *sink_thread(void *arg)
 		since = clock_ns(CLOCK_MONOTONIC);
 		while (!batch_ready(sl, since)) {
 			sl->waiting = true;
-			wait_until(&sl->items, &sl->mu, since + sl->sink.batch_delay_ns);
+			mono_cond_wait_until(&sl->items, &sl->mu, since + sl->sink.batch_delay_ns);
 			sl->waiting = false;
 		}
 		/* The first event always goes, even one larger than batch_bytes. */
@@ -571,7 +556,7 @@ uint64_t pipeline_close(struct pipeline *p, uint64_t timeout_ns)
 	/* A little past the deadline, so a sink that gives up right at it can still report. */
 	pthread_mutex_lock(&p->done_mu);
 	while (p->n_done < started && clock_ns(CLOCK_MONOTONIC) < deadline + 500000000ull)
-		wait_until(&p->done_cv, &p->done_mu, deadline + 500000000ull);
+		mono_cond_wait_until(&p->done_cv, &p->done_mu, deadline + 500000000ull);
 	pthread_mutex_unlock(&p->done_mu);
 	for (size_t i = 0; i < p->n; i++) {
 		struct slot *sl = p->slots[i];

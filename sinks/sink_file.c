@@ -33,6 +33,7 @@
 #include <zlib.h>
 
 #include "log.h"
+#include "mono_cond.h"
 #include "sink.h"
 #include "units.h"
 
@@ -311,13 +312,6 @@ static void maintain(struct file_state *st)
 	free(v);
 }
 
-static void wait_until(pthread_cond_t *c, pthread_mutex_t *mu, uint64_t deadline)
-{
-	struct timespec ts = {(time_t)(deadline / 1000000000ull), (long)(deadline % 1000000000ull)};
-
-	pthread_cond_timedwait(c, mu, &ts);
-}
-
 static void *helper_main(void *arg)
 {
 	struct file_state *st = arg;
@@ -344,7 +338,7 @@ static void *helper_main(void *arg)
 			st->next_sync = now + st->sync_ns;
 		}
 		if (st->sync_ns)
-			wait_until(&st->wake, &st->mu, st->next_sync);
+			mono_cond_wait_until(&st->wake, &st->mu, st->next_sync);
 		else
 			pthread_cond_wait(&st->wake, &st->mu);
 	}
@@ -766,16 +760,6 @@ static int open_path(struct sink *s, struct file_state *st)
 	return 0;
 }
 
-static void cond_init_monotonic(pthread_cond_t *c)
-{
-	pthread_condattr_t a;
-
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(c, &a);
-	pthread_condattr_destroy(&a);
-}
-
 static int file_init(struct sink *s, const char *arg, const struct sink_option *opts, size_t n_opts)
 {
 	struct file_state *st;
@@ -800,7 +784,7 @@ static int file_init(struct sink *s, const char *arg, const struct sink_option *
 	st->gzip = true;
 	st->sync_ns = DEFAULT_SYNC_NS;
 	pthread_mutex_init(&st->mu, NULL);
-	cond_init_monotonic(&st->wake);
+	mono_cond_init(&st->wake);
 	rc = parse_options(s, st, opts, n_opts);
 	if (rc == 0)
 		rc = open_path(s, st);
