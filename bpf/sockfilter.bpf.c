@@ -477,8 +477,6 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 		}
 	}
 	src_hi = flow_key_make(&key, &l4, th.source, th.dest);
-	o = sender(&l4, th.source, th.dest, family);
-	traced = o && (o->flags & CONN_OWNER_TRACED);
 	st = bpf_map_lookup_elem(&l7_flows, &key);
 	/* Without --port, a connection is followed once a packet starts an HTTP or DNS message;
 	 * with it, every packet on the ports is kept, and l7_flows holds only connections that
@@ -491,9 +489,12 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 			return 0;
 		}
 		st = flow_track(&key);
-	} else if (!st && traced) {
-		st = flow_track(&key);
 	}
+	/* Only for packets that go further: most TCP on a host stops above, without a lookup. */
+	o = sender(&l4, th.source, th.dest, family);
+	traced = o && (o->flags & CONN_OWNER_TRACED);
+	if (!st && traced)
+		st = flow_track(&key);
 	if (st && traced) {
 		if (leave_to_syscalls(st, &th))
 			return 0;

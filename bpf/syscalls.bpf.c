@@ -742,33 +742,86 @@ static __always_inline struct sock *fd_sock_btf(struct task_struct *task, __u32 
 	return file_sock(f, proto);
 }
 
+/* close, accept, accept4, connect: the connection table, nothing copied. */
+static __always_inline int connection_exit(struct task_struct *task, const struct pt_regs *regs,
+                                           long ret)
+{
+	struct sock *sk;
+	__u8 proto;
+
+	switch (regs->orig_ax) {
+	case NR_close:
+		if (ret == 0)
+			closed((__u32)regs->di);
+		break;
+	case NR_connect:
+		if ((sk = fd_sock_btf(task, (__u32)regs->di, &proto)))
+			connected((__u32)regs->di, sk, proto, ret);
+		break;
+	default: /* accept, accept4 */
+		if (ret >= 0 && (sk = fd_sock_btf(task, (__u32)ret, &proto)))
+			conn_get((__u32)ret, sk, proto, SC_ROLE_SERVER);
+		break;
+	}
+	return 0;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task;
-	struct stash st = {};
+	struct stash st = {}; /* dir 0: SC_EGRESS */
 	__u64 flags = 0;
 	struct sock *sk;
+	bool connection = false;
 
 	(void)ctx; /* BPF_PROG's raw context: the arguments are named above */
 	if (attach_only)
 		return 0;
+	/* Leave first, and cheaply, for the hundreds of syscalls not followed. */
 	switch (regs->orig_ax) {
-	case NR_read:
-	case NR_write:
-	case NR_readv:
-	case NR_writev:
-	case NR_sendfile:
-	case NR_connect:
-	case NR_accept:
-	case NR_sendto:
-	case NR_recvfrom:
-	case NR_sendmsg:
-	case NR_recvmsg:
-	case NR_accept4:
-	case NR_recvmmsg:
-	case NR_sendmmsg:
 	case NR_close:
+	case NR_accept:
+	case NR_accept4:
+	case NR_connect:
+		connection = true;
+		break;
+	case NR_read:
+		st.dir = SC_INGRESS;
+		/* fall through */
+	case NR_write:
+		st.how = HOW_BUF;
+		break;
+	case NR_readv:
+		st.dir = SC_INGRESS;
+		/* fall through */
+	case NR_writev:
+		st.how = HOW_IOV;
+		break;
+	case NR_recvfrom:
+		st.dir = SC_INGRESS;
+		flags = regs->r10;
+		/* fall through */
+	case NR_sendto:
+		st.how = HOW_BUF;
+		st.addr = regs->r8;
+		break;
+	case NR_recvmsg:
+		st.dir = SC_INGRESS;
+		flags = regs->dx;
+		/* fall through */
+	case NR_sendmsg:
+		st.how = HOW_MSG;
+		break;
+	case NR_recvmmsg:
+		st.dir = SC_INGRESS;
+		flags = regs->r10;
+		/* fall through */
+	case NR_sendmmsg:
+		st.how = HOW_MMSG;
+		break;
+	case NR_sendfile: /* bytes only */
+		st.how = HOW_COUNT;
 		break;
 	default:
 		return 0;
@@ -776,69 +829,12 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 	task = bpf_get_current_task_btf();
 	if (task->thread_info.status & TS_COMPAT)
 		return 0;
-	switch (regs->orig_ax) {
-	case NR_close:
-		if (ret == 0)
-			closed((__u32)regs->di);
-		return 0;
-	case NR_accept:
-	case NR_accept4:
-		if (ret >= 0 && (sk = fd_sock_btf(task, (__u32)ret, &st.proto)))
-			conn_get((__u32)ret, sk, st.proto, SC_ROLE_SERVER);
-		return 0;
-	case NR_connect:
-		if ((sk = fd_sock_btf(task, (__u32)regs->di, &st.proto)))
-			connected((__u32)regs->di, sk, st.proto, ret);
-		return 0;
-	}
+	if (connection)
+		return connection_exit(task, regs, ret);
 	if (ret <= 0 || mine())
 		return 0;
 	st.buf = regs->si;
-	st.count = (__u32)regs->dx;
-	switch (regs->orig_ax) {
-	case NR_read:
-	case NR_write:
-		st.how = HOW_BUF;
-		break;
-	case NR_recvfrom:
-		flags = regs->r10;
-		/* fall through */
-	case NR_sendto:
-		st.how = HOW_BUF;
-		st.addr = regs->r8;
-		break;
-	case NR_readv:
-	case NR_writev:
-		st.how = HOW_IOV;
-		break;
-	case NR_recvmsg:
-		flags = regs->dx;
-		/* fall through */
-	case NR_sendmsg:
-		st.how = HOW_MSG;
-		break;
-	case NR_recvmmsg:
-		flags = regs->r10;
-		/* fall through */
-	case NR_sendmmsg:
-		st.how = HOW_MMSG;
-		break;
-	default: /* sendfile: bytes only */
-		st.count = (__u32)regs->r10;
-		st.how = HOW_COUNT;
-		break;
-	}
-	switch (regs->orig_ax) {
-	case NR_read:
-	case NR_readv:
-	case NR_recvfrom:
-	case NR_recvmsg:
-	case NR_recvmmsg:
-		st.dir = SC_INGRESS;
-		break;
-	default:
-		st.dir = SC_EGRESS;
-	}
+	st.count = (__u32)(st.how == HOW_COUNT ? regs->r10 : regs->dx);
 	st.fd = (__u32)regs->di;
 	sk = fd_sock_btf(task, st.fd, &st.proto);
 	if (!sk)

@@ -404,7 +404,7 @@ static void dns_answers(struct jw *w, const struct dns_msg *r)
  * the question as asked. */
 static void dns(struct jw *w, const struct l7_event *ev)
 {
-	const struct dns_msg *q = ev->dns.query, *r = ev->dns.resp, *m = r ? r : q;
+	const struct dns_msg *q = ev->dns.query, *r = ev->dns.resp, *m = r ? r : q, *ask;
 	char buf[16];
 
 	jw_obj_open(w, "dns");
@@ -421,13 +421,13 @@ static void dns(struct jw *w, const struct l7_event *ev)
 	jw_arr_close(w);
 	if (r)
 		jw_str(w, "response_code", dns_rcode_name(r->rcode, buf));
-	if (m->has_question || (q && q->has_question)) {
-		const struct dns_question *qq = q && q->has_question ? &q->question : &m->question;
-
+	/* The question as asked, or as the response repeats it. */
+	ask = q && q->has_question ? q : m;
+	if (ask->has_question) {
 		jw_obj_open(w, "question");
-		jw_str(w, "name", qq->name);
-		jw_str(w, "type", dns_type_name(qq->type, buf));
-		jw_str(w, "class", dns_class_name(qq->class, buf));
+		jw_str(w, "name", ask->question.name);
+		jw_str(w, "type", dns_type_name(ask->question.type, buf));
+		jw_str(w, "class", dns_class_name(ask->question.class, buf));
 		jw_obj_close(w);
 	}
 	if (r)

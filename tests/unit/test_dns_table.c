@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
+#include "dns_build.h"
 
 #define SEC        UINT64_C(1000000000)
 #define MS         UINT64_C(1000000)
@@ -119,39 +120,6 @@ static void h_done(struct h *h)
 	dns_table_free(h->t);
 }
 
-/* A DNS message: header with id and flags, one question for name (A, IN), n_a A records
- * 192.0.2.1... pointing at the question's name. Returns its length. */
-static size_t dns_msg(uint8_t *out, uint16_t id, uint16_t flags, const char *name, int n_a)
-{
-	uint8_t *p = out;
-
-	*p++ = (uint8_t)(id >> 8);
-	*p++ = (uint8_t)id;
-	*p++ = (uint8_t)(flags >> 8);
-	*p++ = (uint8_t)flags;
-	memcpy(p, (const uint8_t[]){0, 1, 0, (uint8_t)n_a, 0, 0, 0, 0}, 8);
-	p += 8;
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t l = dot ? (size_t)(dot - name) : strlen(name);
-
-		*p++ = (uint8_t)l;
-		memcpy(p, name, l);
-		p += l;
-		name += l + (dot ? 1 : 0);
-	}
-	*p++ = 0;
-	memcpy(p, (const uint8_t[]){0, 1, 0, 1}, 4);
-	p += 4;
-	for (int i = 0; i < n_a; i++) {
-		memcpy(p, (const uint8_t[]){0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4}, 12);
-		p += 12;
-		memcpy(p, (const uint8_t[]){192, 0, 2, (uint8_t)(i + 1)}, 4);
-		p += 4;
-	}
-	return (size_t)(p - out);
-}
-
 #define QUERY 0x0100 /* RD */
 #define RESP  0x8180 /* QR RD RA */
 
@@ -165,7 +133,7 @@ static struct msg query(uint16_t id, const char *name)
 {
 	struct msg m;
 
-	m.n = dns_msg(m.b, id, QUERY, name, 0);
+	m.n = dns_build(m.b, id, QUERY, name, 0);
 	return m;
 }
 
@@ -173,7 +141,7 @@ static struct msg response(uint16_t id, const char *name, int n_a)
 {
 	struct msg m;
 
-	m.n = dns_msg(m.b, id, RESP, name, n_a);
+	m.n = dns_build(m.b, id, RESP, name, n_a);
 	return m;
 }
 

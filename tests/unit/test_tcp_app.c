@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "check.h"
+#include "dns_build.h"
 #include "dns_parse.h"
 
 #define L(lit)      (sizeof(lit) - 1)
@@ -135,37 +136,11 @@ static void check_kinds(const struct t *t, uint64_t http, uint64_t dns, uint64_t
  * and n_a A records (192.0.2.1...) answering it. Returns the length with the prefix. */
 static size_t dns_tcp(uint8_t *out, uint16_t id, uint16_t flags, const char *name, int n_a)
 {
-	uint8_t *p = out + 2;
-	size_t n;
+	size_t n = dns_build(out + 2, id, flags, name, n_a);
 
-	*p++ = (uint8_t)(id >> 8);
-	*p++ = (uint8_t)id;
-	*p++ = (uint8_t)(flags >> 8);
-	*p++ = (uint8_t)flags;
-	memcpy(p, (const uint8_t[]){0, 1, 0, (uint8_t)n_a, 0, 0, 0, 0}, 8);
-	p += 8;
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t l = dot ? (size_t)(dot - name) : strlen(name);
-
-		*p++ = (uint8_t)l;
-		memcpy(p, name, l);
-		p += l;
-		name += l + (dot ? 1 : 0);
-	}
-	*p++ = 0;
-	memcpy(p, (const uint8_t[]){0, 1, 0, 1}, 4);
-	p += 4;
-	for (int i = 0; i < n_a; i++) {
-		memcpy(p, (const uint8_t[]){0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4}, 12);
-		p += 12;
-		memcpy(p, (const uint8_t[]){192, 0, 2, (uint8_t)(i + 1)}, 4);
-		p += 4;
-	}
-	n = (size_t)(p - out);
-	out[0] = (uint8_t)((n - 2) >> 8);
-	out[1] = (uint8_t)(n - 2);
-	return n;
+	out[0] = (uint8_t)(n >> 8);
+	out[1] = (uint8_t)n;
+	return n + 2;
 }
 
 static bool frame_is(const struct frec *f, int dir, const uint8_t *msg, size_t n)
