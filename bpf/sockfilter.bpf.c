@@ -13,6 +13,7 @@
 
 #include "conns.bpf.h"
 #include "dns_sniff.h"
+#include "ring_wake.bpf.h"
 #include "sockfilter.h"
 
 #define AF_INET      2
@@ -32,9 +33,9 @@
 /* Set by the loader before load. */
 const volatile __u32 snaplen = SF_FRAME_MAX;
 const volatile __u8 port_filter_on = 0;
-/* Wake the reader only once this much is waiting (it also polls on a short timeout): a wake-up
- * per record is an interrupt per packet, the largest cost of the filter when it ran with the
- * default (wake when the reader had caught up, which a fast reader always has). */
+/* Wake the reader once per this much waiting (ring_wake.bpf.h; it also polls on a short timeout): a
+ * wake-up per record is an interrupt per packet, the largest cost of the filter when it ran with
+ * the default (wake when the reader had caught up, which a fast reader always has). */
 const volatile __u32 wakeup_bytes = 256 << 10;
 /* --bench-mode attach-only: the programs run and return at once, to measure what their hooks
  * alone cost (tests/bench: T0). */
@@ -334,8 +335,7 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct 
 		s->rec.owner = *o;
 		s->rec.flags |= SF_REC_OWNED;
 	}
-	wake = bpf_ringbuf_query(&packets, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-	                                                                      : BPF_RB_NO_WAKEUP;
+	wake = ring_wake_flag(&packets, sizeof(s->rec) + n + 1, wakeup_bytes);
 	if (bpf_ringbuf_output(&packets, s, sizeof(s->rec) + n + 1, wake) < 0) {
 		count(SF_CTR_RING_FULL, 1);
 		return;

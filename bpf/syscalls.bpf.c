@@ -22,6 +22,7 @@
 
 #include "conns.bpf.h"
 #include "dns_sniff.h"
+#include "ring_wake.bpf.h"
 #include "syscalls.h"
 
 #define AF_INET          2
@@ -248,12 +249,11 @@ static __always_inline void header(struct sc_record *r, __u8 kind, __u32 fd,
 
 static __always_inline void submit(struct scratch *s, __u32 cap)
 {
-	__u64 wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-	                     ? BPF_RB_FORCE_WAKEUP
-	                     : BPF_RB_NO_WAKEUP;
+	__u64 wake;
 
 	/* The mask only tells the verifier what the callers already ensured: cap <= 2 * max. */
 	cap &= 2 * SC_PAYLOAD_MAX - 1;
+	wake = ring_wake_flag(&events, sizeof(s->rec) + cap, wakeup_bytes);
 	if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + cap, wake) < 0) {
 		count(SC_CTR_RING_FULL, 1);
 		return;
