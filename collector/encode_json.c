@@ -152,14 +152,13 @@ static void mime_type(struct jw *w, const struct http_head *h)
 /* Header fields by lower-cased name; repeated fields joined with ", " (RFC 9110 5.3). */
 static void headers(struct jw *w, const struct http_head *h)
 {
-	struct jw joined;
+	struct jw_piece joined[2 * HTTP_MAX_HEADERS];
 
-	jw_init(&joined);
 	jw_obj_open(w, "headers");
 	for (uint16_t i = 0; i < h->n_headers; i++) {
 		struct http_slice name = h->headers[i].name;
 		char key[128];
-		size_t k, n = name.n < sizeof(key) - 1 ? name.n : sizeof(key) - 1;
+		size_t k, n = name.n < sizeof(key) - 1 ? name.n : sizeof(key) - 1, pieces = 0;
 		uint16_t j;
 
 		for (j = 0; j < i; j++)
@@ -176,20 +175,18 @@ static void headers(struct jw *w, const struct http_head *h)
 			jw_str(w, key, "[REDACTED]");
 			continue;
 		}
-		jw_reset(&joined);
 		for (j = i; j < h->n_headers; j++) {
 			const struct http_header *hd = &h->headers[j];
 
 			if (hd->name.n != name.n || strncasecmp(hd->name.p, name.p, name.n) != 0)
 				continue;
-			if (joined.len)
-				jw_raw(&joined, ", ", 2);
-			jw_raw(&joined, hd->value.p, hd->value.n);
+			if (pieces)
+				joined[pieces++] = (struct jw_piece){", ", 2};
+			joined[pieces++] = (struct jw_piece){hd->value.p, hd->value.n};
 		}
-		jw_strn(w, key, joined.buf ? joined.buf : "", joined.len);
+		jw_strv(w, key, joined, pieces);
 	}
 	jw_obj_close(w);
-	jw_free(&joined);
 }
 
 struct url_parts {
@@ -279,8 +276,9 @@ static void url(struct jw *w, const struct l7_event *ev)
 {
 	const struct http_head *rq = ev->http.req;
 	struct url_parts u;
-	struct jw full;
-	char ip[L7_ADDRSTRLEN];
+	struct jw_piece full[9];
+	size_t n = 0;
+	char ip[L7_ADDRSTRLEN], port[8];
 
 	url_split(rq, &u);
 	jw_obj_open(w, "url");
@@ -294,32 +292,26 @@ static void url(struct jw *w, const struct l7_event *ev)
 		jw_slice(w, "query", u.query);
 	/* url.full: scheme://authority/path?query, with the server's address when the request
 	 * named no host (HTTP/1.0). */
-	jw_init(&full);
-	jw_raw(&full, u.scheme.p, u.scheme.n);
-	jw_raw(&full, "://", 3);
+	full[n++] = (struct jw_piece){u.scheme.p, u.scheme.n};
+	full[n++] = (struct jw_piece){"://", 3};
 	if (u.authority.n) {
-		jw_raw(&full, u.authority.p, u.authority.n);
+		full[n++] = (struct jw_piece){u.authority.p, u.authority.n};
 	} else {
 		bool v6 = ev->tuple.family == AF_INET6;
-		char port[8];
-		int n = snprintf(port, sizeof(port), ":%u", ev->tuple.dport);
 
 		addr_format(ev->tuple.family, ev->tuple.daddr, ip);
-		if (v6)
-			jw_raw(&full, "[", 1);
-		jw_raw(&full, ip, strlen(ip));
-		if (v6)
-			jw_raw(&full, "]", 1);
-		jw_raw(&full, port, (size_t)n);
+		full[n++] = (struct jw_piece){"[", v6};
+		full[n++] = (struct jw_piece){ip, strlen(ip)};
+		full[n++] = (struct jw_piece){"]", v6};
+		full[n++] = (struct jw_piece){
+		        port, (size_t)snprintf(port, sizeof(port), ":%u", ev->tuple.dport)};
 	}
-	jw_raw(&full, u.path.p, u.path.n);
+	full[n++] = (struct jw_piece){u.path.p, u.path.n};
 	if (u.query.n) {
-		jw_raw(&full, "?", 1);
-		jw_raw(&full, u.query.p, u.query.n);
+		full[n++] = (struct jw_piece){"?", 1};
+		full[n++] = (struct jw_piece){u.query.p, u.query.n};
 	}
-	if (!jw_error(&full))
-		jw_strn(w, "full", full.buf, full.len);
-	jw_free(&full);
+	jw_strv(w, "full", full, n);
 	jw_obj_close(w);
 }
 

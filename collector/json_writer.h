@@ -36,6 +36,13 @@ void jw_arr_close(struct jw *w);
 
 void jw_str(struct jw *w, const char *key, const char *s);
 void jw_strn(struct jw *w, const char *key, const char *s, size_t n);
+/* One string value from pieces, without joining them first. Each piece is escaped on its own: a
+ * UTF-8 sequence split between two pieces is replaced, not joined (callers split at ASCII). */
+struct jw_piece {
+	const char *p;
+	size_t n;
+};
+void jw_strv(struct jw *w, const char *key, const struct jw_piece *pieces, size_t n);
 void jw_u64(struct jw *w, const char *key, uint64_t v);
 void jw_i64(struct jw *w, const char *key, int64_t v);
 void jw_bool(struct jw *w, const char *key, bool v);

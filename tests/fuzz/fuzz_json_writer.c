@@ -1,7 +1,8 @@
-/* The JSON writer's string escaping: any bytes, written as a member name and as a value, must give
- * a document whose strings are closed, hold no raw control character, are well-formed UTF-8, and
- * decode back to the input when the input was well-formed UTF-8. The checker here is deliberately
- * independent of the writer: it decodes code points instead of matching byte ranges. */
+/* The JSON writer's string escaping: any bytes, written as a member name, as a value, and as a
+ * value in two pieces (jw_strv, split where the first byte says), must give a document whose
+ * strings are closed, hold no raw control character, are well-formed UTF-8, and decode back to the
+ * input when the input was well-formed UTF-8. The checker here is deliberately independent of the
+ * writer: it decodes code points instead of matching byte ranges. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -152,6 +153,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Member names are NUL-terminated: the key is the input up to its first NUL. */
 	char *key = malloc(size + 1);
 	uint8_t *decoded = malloc(3 * size + 1);
+	size_t cut = size ? data[0] % (size + 1) : 0;
+	struct jw_piece pieces[2] = {{(const char *)data, cut},
+	                             {(const char *)data + cut, size - cut}};
 	struct jw w;
 
 	if (!key || !decoded)
@@ -162,6 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	jw_init(&w);
 	jw_obj_open(&w, NULL);
 	jw_strn(&w, key, (const char *)data, size);
+	jw_strv(&w, "v", pieces, 2);
 	jw_obj_close(&w);
 	if (jw_error(&w))
 		abort();
@@ -175,6 +180,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	expect(&c, ':');
 	len = check_string(&c, decoded);
 	check_decoded(data, size, decoded, len);
+	expect(&c, ',');
+	expect(&c, '"');
+	expect(&c, 'v');
+	expect(&c, '"');
+	expect(&c, ':');
+	len = check_string(&c, decoded);
+	/* Each piece is escaped on its own: whole when both pieces are well-formed. */
+	if (utf8_valid(data, cut) && utf8_valid(data + cut, size - cut) &&
+	    (len != size || memcmp(data, decoded, size) != 0))
+		abort();
+	if (len > 3 * size)
+		abort();
 	expect(&c, '}');
 	if (c.p != c.end)
 		abort();

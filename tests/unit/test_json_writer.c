@@ -333,6 +333,44 @@ static void test_keys(void)
 	CHECK(json_integer_value(json_object_get(j, "a\"b\\c\nd" R)) == 1);
 	CHECK(json_integer_value(json_object_get(j, "")) == 2);
 	json_decref(j);
+
+	/* Around the 64 bytes put_key copies in one pass, plain and with an escape past them. */
+	for (size_t n = 62; n <= 67; n++) {
+		char key[80], want[128];
+
+		memset(key, 'k', n);
+		key[n] = '\0';
+		jw_reset(&w);
+		jw_obj_open(&w, NULL);
+		jw_u64(&w, key, n);
+		jw_obj_close(&w);
+		snprintf(want, sizeof(want), "{\"%s\":%zu}", key, n);
+		check_output(&w, want);
+		key[n - 1] = '"';
+		jw_reset(&w);
+		jw_obj_open(&w, NULL);
+		jw_u64(&w, key, n);
+		jw_obj_close(&w);
+		snprintf(want, sizeof(want), "{\"%.*s\\\"\":%zu}", (int)n - 1, key, n);
+		check_output(&w, want);
+	}
+	jw_free(&w);
+}
+
+/* jw_strv: pieces escaped one by one into one string; a sequence split between pieces is
+ * replaced, as documented. */
+static void test_pieces(void)
+{
+	const struct jw_piece pieces[] = {{"a\"", 2},  {"", 0},     {NULL, 0}, {"\xc3\xa9", 2},
+	                                  {"\xc3", 1}, {"\xa9", 1}, {"\n", 1}};
+	struct jw w;
+
+	jw_init(&w);
+	jw_obj_open(&w, NULL);
+	jw_strv(&w, "v", pieces, sizeof(pieces) / sizeof(pieces[0]));
+	jw_strv(&w, "none", pieces, 0);
+	jw_obj_close(&w);
+	check_output(&w, "{\"v\":\"a\\\"\xc3\xa9" R R "\\n\",\"none\":\"\"}");
 	jw_free(&w);
 }
 
@@ -666,6 +704,7 @@ int main(void)
 	test_valid_utf8();
 	test_invalid_utf8();
 	test_keys();
+	test_pieces();
 	test_time();
 	test_misuse();
 	test_out_of_memory();
