@@ -36,7 +36,7 @@ const volatile __u8 port_filter_on = 0;
 /* Wake the reader once per this much waiting (ring_wake.bpf.h; it also polls on a short timeout): a
  * wake-up per record is an interrupt per packet, the largest cost of the filter when it ran with
  * the default (wake when the reader had caught up, which a fast reader always has). */
-const volatile __u32 wakeup_bytes = 256 << 10;
+const volatile __u32 wakeup_bytes = 1 << 20;
 /* --bench-mode attach-only: the programs run and return at once, to measure what their hooks
  * alone cost (tests/bench: T0). */
 const volatile __u8 attach_only = 0;

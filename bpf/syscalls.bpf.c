@@ -39,7 +39,7 @@
 const volatile __u32 max_payload = 4096;
 const volatile __u32 self_tgid =
         0; /* the collector's own sockets (its HTTP sinks) are not followed */
-const volatile __u32 wakeup_bytes = 256 << 10;
+const volatile __u32 wakeup_bytes = 1 << 20;
 /* Off with --capture socket: only accept/connect/close run, to fill local_conns for the wire
  * view's process fields, and no records are written. */
 const volatile __u8 follow_data = 1;
@@ -220,21 +220,32 @@ static __always_inline struct scratch *scratch_slot(void)
 	return s;
 }
 
-/* Fills the record header with who is calling and on what connection. */
-static __always_inline void header(struct sc_record *r, __u8 kind, __u32 fd,
-                                   const struct fd_conn *c)
+/* The calling thread in *who: read only when it is not the thread already there (sc_identity). */
+static __always_inline void identify(struct sc_identity *who)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 uid_gid = bpf_get_current_uid_gid();
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 uid_gid;
+	struct task_struct *task;
 
+	if (who->tid == (__u32)pid_tgid)
+		return;
+	uid_gid = bpf_get_current_uid_gid();
+	task = (struct task_struct *)bpf_get_current_task();
+	who->tgid = pid_tgid >> 32;
+	who->tid = (__u32)pid_tgid;
+	who->uid = (__u32)uid_gid;
+	who->gid = uid_gid >> 32;
+	who->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(who->comm, sizeof(who->comm));
+	BPF_CORE_READ_STR_INTO(&who->pcomm, task, group_leader, comm);
+}
+
+/* Fills the record header with who is calling and on what connection. */
+static __always_inline void header(struct sc_record *r, __u8 kind, __u32 fd, struct fd_conn *c)
+{
+	identify(&c->who);
 	r->ts_ns = bpf_ktime_get_ns();
 	r->conn_id = c->id;
-	r->tgid = pid_tgid >> 32;
-	r->tid = (__u32)pid_tgid;
-	r->uid = (__u32)uid_gid;
-	r->gid = uid_gid >> 32;
-	r->cgroup_id = bpf_get_current_cgroup_id();
 	r->fd = fd;
 	r->len = 0;
 	r->cap = 0;
@@ -242,8 +253,7 @@ static __always_inline void header(struct sc_record *r, __u8 kind, __u32 fd,
 	r->dir = 0;
 	r->role = c->role;
 	r->flags = 0;
-	bpf_get_current_comm(r->comm, sizeof(r->comm));
-	BPF_CORE_READ_STR_INTO(&r->pcomm, task, group_leader, comm);
+	r->who = c->who;
 	r->conn = c->key;
 }
 
@@ -270,7 +280,7 @@ static __always_inline bool mine(void)
 }
 
 /* A record without payload (open, close, exit). */
-static __always_inline void emit_plain(__u8 kind, __u32 fd, const struct fd_conn *c)
+static __always_inline void emit_plain(__u8 kind, __u32 fd, struct fd_conn *c)
 {
 	struct scratch *s;
 
@@ -319,8 +329,6 @@ static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 
 	struct fd_conn *old = bpf_map_lookup_elem(&fd_conns, &fk);
 	struct fd_conn fresh = {};
 	struct conn_owner owner = {};
-	__u64 uid_gid = bpf_get_current_uid_gid();
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
 	if (old && old->sk == (__u64)sk)
 		return old;
@@ -333,19 +341,20 @@ static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 
 	fresh.role = role;
 	sock_key(sk, proto, &fresh.key);
 	fresh.own = mine() || peer_is_mine(&fresh.key);
+	identify(&fresh.who);
 	if (bpf_map_update_elem(&fd_conns, &fk, &fresh, BPF_ANY)) {
 		count(SC_CTR_CONN_FULL, 1);
 		return NULL;
 	}
-	owner.tgid = fk.tgid;
-	owner.tid = (__u32)bpf_get_current_pid_tgid();
-	owner.uid = (__u32)uid_gid;
-	owner.gid = uid_gid >> 32;
-	owner.cgroup_id = bpf_get_current_cgroup_id();
+	owner.tgid = fresh.who.tgid;
+	owner.tid = fresh.who.tid;
+	owner.uid = fresh.who.uid;
+	owner.gid = fresh.who.gid;
+	owner.cgroup_id = fresh.who.cgroup_id;
 	owner.flags = fresh.own     ? CONN_OWNER_TRACED | CONN_OWNER_SELF
 	              : follow_data ? CONN_OWNER_TRACED
 	                            : 0;
-	BPF_CORE_READ_STR_INTO(&owner.comm, task, group_leader, comm);
+	__builtin_memcpy(owner.comm, fresh.who.pcomm, sizeof(owner.comm));
 	if (bpf_map_update_elem(&local_conns, &fresh.key, &owner, BPF_ANY))
 		count(SC_CTR_CONN_FULL, 1);
 	old = bpf_map_lookup_elem(&fd_conns, &fk);

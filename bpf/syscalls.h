@@ -36,16 +36,25 @@ enum sc_role {
 	SC_ROLE_SERVER,      /* accept() */
 };
 
+/* Who last used a connection, as records report it: read with helpers when a thread first uses
+ * the connection, then copied. Those helpers (uid/gid, cgroup, two comm reads) were a quarter
+ * of what a followed syscall cost (tests/bench). A thread renamed, or a process that changes
+ * its ids, while it holds the connection keeps the old values until another thread uses it. */
+struct sc_identity {
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u32 tid; /* 0 in a connection's copy: not read yet */
+	__u32 uid;
+	__u32 gid;
+	char comm[16];  /* the thread's */
+	char pcomm[16]; /* the thread group leader's */
+};
+
 #define SC_REC_TRUNCATED 0x1 /* len > cap: --max-payload cut the copy */
 
 struct sc_record {
 	__u64 ts_ns;   /* bpf_ktime_get_ns() at syscall exit */
 	__u64 conn_id; /* unique per connection for the collector's lifetime */
-	__u32 tgid;
-	__u32 tid;
-	__u32 uid;
-	__u32 gid;
-	__u64 cgroup_id;
 	__u32 fd;
 	__u32 len; /* bytes the syscall moved (SC_DATA) */
 	__u32 cap; /* payload bytes after this header */
@@ -53,11 +62,11 @@ struct sc_record {
 	__u8 dir;  /* enum sc_dir */
 	__u8 role; /* enum sc_role */
 	__u8 flags;
-	char comm[16];        /* the thread's */
-	char pcomm[16];       /* the thread group leader's */
+	struct sc_identity who;
 	struct conn_key conn; /* UDP: the datagram's peer is raddr/rport */
 };
 
+_Static_assert(sizeof(struct sc_identity) == 56, "sc_identity layout is shared with user space");
 _Static_assert(sizeof(struct sc_record) == 128, "sc_record layout is shared with user space");
 _Static_assert(sizeof(struct sc_record) % 8 == 0, "payload must follow an 8-byte boundary");
 
@@ -77,9 +86,10 @@ struct fd_conn {
 	 * is no longer copied (SC_CTR_SKIPPED). */
 	__u8 skip;
 	__u8 reserved[5];
+	struct sc_identity who;
 };
 
-_Static_assert(sizeof(struct fd_conn) == 64, "fd_conn layout is shared with user space");
+_Static_assert(sizeof(struct fd_conn) == 120, "fd_conn layout is shared with user space");
 
 /* Per-CPU counters; every syscall on a followed socket ends in one of the outcome counters. */
 enum sc_counter {

@@ -14,10 +14,12 @@ int rings_add(struct ring_buffer **rb, const struct bpf_map *map, ring_buffer_sa
 void percpu_sum(const struct bpf_map *map, uint32_t n, uint64_t *out);
 
 /* How much a ring buffer holds before its programs wake the reader: an eighth of it, at most
- * 256 KiB. Below that the reader finds records on its own poll timeout. */
+ * 1 MiB. Below that the reader finds records on its own poll timeout. A wakeup is a self-IPI
+ * from the writing CPU, costly under virtualization: at 256 KiB they were still a measurable
+ * share of a followed syscall's cost. */
 static inline uint32_t ring_wakeup_bytes(uint32_t ring_bytes)
 {
-	return ring_bytes / 8 < (256u << 10) ? ring_bytes / 8 : 256u << 10;
+	return ring_bytes / 8 < (1u << 20) ? ring_bytes / 8 : 1u << 20;
 }
 
 /* Routes libbpf's messages through our log: its debug chatter only with -v. */

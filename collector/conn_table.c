@@ -168,14 +168,14 @@ static void conn_end(struct conn_table *ct, struct conn *c, bool closed, uint64_
 
 static void owner_of(const struct sc_record *r, struct conn_owner *o, char thread[16])
 {
-	o->tgid = r->tgid;
-	o->tid = r->tid;
-	o->uid = r->uid;
-	o->gid = r->gid;
-	o->cgroup_id = r->cgroup_id;
-	memcpy(o->comm, r->pcomm, sizeof(o->comm));
+	o->tgid = r->who.tgid;
+	o->tid = r->who.tid;
+	o->uid = r->who.uid;
+	o->gid = r->who.gid;
+	o->cgroup_id = r->who.cgroup_id;
+	memcpy(o->comm, r->who.pcomm, sizeof(o->comm));
 	o->comm[sizeof(o->comm) - 1] = '\0';
-	memcpy(thread, r->comm, 16);
+	memcpy(thread, r->who.comm, 16);
 	thread[15] = '\0';
 }
 
@@ -227,7 +227,7 @@ static void data(struct conn_table *ct, struct conn *c, const struct sc_record *
 		c->skipped = true;
 		ct->stats.skipped++;
 		if (ct->cfg.skip)
-			ct->cfg.skip(ct->ctx, r->tgid, r->fd, c->id);
+			ct->cfg.skip(ct->ctx, r->who.tgid, r->fd, c->id);
 	}
 	if (r->len > r->cap) {
 		ct->stats.cut_bytes += r->len - r->cap;
@@ -277,7 +277,7 @@ void conn_table_record(struct conn_table *ct, const void *rec, size_t size, uint
 		return;
 	}
 	if (r->kind == SC_EXIT) {
-		process_exit(ct, r->tgid, ts);
+		process_exit(ct, r->who.tgid, ts);
 		return;
 	}
 	if (r->conn.proto == IPPROTO_UDP) {

@@ -49,7 +49,7 @@ static int mine(int fd, uint8_t kind, struct rec **out, int max)
 	int n = 0;
 
 	for (int i = 0; i < n_recs && n < max; i++)
-		if (recs[i].h.tgid == (uint32_t)getpid() && recs[i].h.fd == (uint32_t)fd &&
+		if (recs[i].h.who.tgid == (uint32_t)getpid() && recs[i].h.fd == (uint32_t)fd &&
 		    recs[i].h.kind == kind)
 			out[n++] = &recs[i];
 	return n;
@@ -76,8 +76,8 @@ static void check_data(struct rec *r, uint8_t dir, const char *text, uint32_t le
 	CHECK(r->h.dir == dir);
 	CHECK_EQ_U64(r->h.len, len);
 	CHECK(r->h.cap <= len && memcmp(r->data, text, r->h.cap) == 0);
-	CHECK(r->h.tid > 0 && r->h.ts_ns > 0 && r->h.conn_id != 0);
-	CHECK(strncmp(r->h.pcomm, "test_syscalls", 15) == 0);
+	CHECK(r->h.who.tid > 0 && r->h.ts_ns > 0 && r->h.conn_id != 0);
+	CHECK(strncmp(r->h.who.pcomm, "test_syscalls", 15) == 0);
 }
 
 static void drain(struct ring_buffer *rb)
@@ -171,7 +171,7 @@ static void test_not_tcp(struct ring_buffer *rb)
 	CHECK(write(u[0], req, sizeof(req)) == sizeof(req) && read(u[1], buf, sizeof(buf)) > 0);
 	ring_buffer__consume(rb);
 	for (int i = 0; i < n_recs; i++)
-		CHECK(recs[i].h.tgid != (uint32_t)getpid());
+		CHECK(recs[i].h.who.tgid != (uint32_t)getpid());
 	close(p[0]);
 	close(p[1]);
 	close(u[0]);

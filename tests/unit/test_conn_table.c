@@ -181,18 +181,18 @@ static struct sc_record header(const struct cs *c, uint8_t kind, uint64_t ts)
 	struct sc_record h = {
 	        .ts_ns = ts - T0, /* monotonic in the kernel; the caller passes the Unix time */
 	        .conn_id = c->id,
-	        .tgid = c->tgid,
-	        .tid = c->tid,
-	        .uid = 1000,
-	        .gid = 1001,
-	        .cgroup_id = 0x4242,
 	        .fd = c->fd,
 	        .kind = kind,
+	        .who = {.cgroup_id = 0x4242,
+	                .tgid = c->tgid,
+	                .tid = c->tid,
+	                .uid = 1000,
+	                .gid = 1001},
 	        .conn = c->key,
 	};
 
-	snprintf(h.comm, sizeof(h.comm), "%s", c->comm);
-	snprintf(h.pcomm, sizeof(h.pcomm), "%s", c->pcomm);
+	snprintf(h.who.comm, sizeof(h.who.comm), "%s", c->comm);
+	snprintf(h.who.pcomm, sizeof(h.who.pcomm), "%s", c->pcomm);
 	return h;
 }
 
