@@ -71,6 +71,7 @@ enum how {
 /* What enter saw, for exit. */
 struct stash {
 	__u64 sk;   /* struct sock * */
+	__u64 file; /* struct file * */
 	__u64 buf;  /* buffer, iovec array, msghdr or mmsghdr array */
 	__u64 addr; /* sendto's destination, recvfrom's source: a user sockaddr, or 0 */
 	__u32 fd;
@@ -128,16 +129,25 @@ static __always_inline void count(__u32 idx, __u64 n)
 		*c += n;
 }
 
-/* The TCP or UDP socket a file is (*proto says which), or NULL for anything else (files, pipes,
- * unix sockets): f_inode->i_mode says whether it is a socket. */
-static __always_inline struct sock *file_sock(struct file *f, __u8 *proto)
+/* The TCP or UDP socket that file f on fd is (*proto says which), or NULL for anything else
+ * (files, pipes, unix sockets): f_inode->i_mode says whether it is a socket. A connection already
+ * recorded on fd for the same file gives its socket from the map, which saves the four reads to
+ * reach it: most of what was left of a followed syscall's cost after the copies. */
+static __always_inline struct sock *file_sock(__u32 fd, struct file *f, __u8 *proto)
 {
+	struct fd_key fk = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd};
+	struct fd_conn *c;
 	struct socket *sock;
 	struct sock *sk;
 	__u16 family;
 
 	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
+	c = bpf_map_lookup_elem(&fd_conns, &fk);
+	if (c && c->file == (__u64)f) {
+		*proto = (__u8)c->key.proto;
+		return (struct sock *)c->sk;
+	}
 	sock = BPF_CORE_READ(f, private_data);
 	switch (BPF_CORE_READ(sock, type)) {
 	case SOCK_STREAM:
@@ -154,10 +164,10 @@ static __always_inline struct sock *file_sock(struct file *f, __u8 *proto)
 	return family == AF_INET || family == AF_INET6 ? sk : NULL;
 }
 
-/* The socket behind fd in the current process, through task->files->fdt->fd[fd]. In a classic
- * tracepoint every step is a probe read: with file_sock's two, these seven reads are most of
+/* The socket behind fd in the current process, through task->files->fdt->fd[fd]; its file in
+ * *file. In a classic tracepoint every step is a probe read: with file_sock's, these are most of
  * what a syscall on an fd that is not followed costs (tests/bench/early_exit.py). */
-static __always_inline struct sock *fd_sock(__u32 fd, __u8 *proto)
+static __always_inline struct sock *fd_sock(__u32 fd, __u8 *proto, __u64 *file)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
@@ -169,7 +179,8 @@ static __always_inline struct sock *fd_sock(__u32 fd, __u8 *proto)
 	fds = BPF_CORE_READ(fdt, fd);
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
 		return NULL;
-	return file_sock(f, proto);
+	*file = (__u64)f;
+	return file_sock(fd, f, proto);
 }
 
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, a dual-stack socket talking IPv4) is stored as
@@ -323,7 +334,8 @@ static __always_inline bool peer_is_mine(const struct conn_key *k)
 
 /* The connection on (this process, fd), recorded now if it is new. A fd that now names another
  * socket than the one recorded is a new connection, and the old one is reported closed. */
-static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 proto, __u8 role)
+static __always_inline struct fd_conn *conn_get(__u32 fd, __u64 file, struct sock *sk, __u8 proto,
+                                                __u8 role)
 {
 	struct fd_key fk = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd};
 	struct fd_conn *old = bpf_map_lookup_elem(&fd_conns, &fk);
@@ -337,6 +349,7 @@ static __always_inline struct fd_conn *conn_get(__u32 fd, struct sock *sk, __u8 
 		bpf_map_delete_elem(&local_conns, &old->key);
 	}
 	fresh.sk = (__u64)sk;
+	fresh.file = file;
 	fresh.id = next_conn_id();
 	fresh.role = role;
 	sock_key(sk, proto, &fresh.key);
@@ -372,7 +385,7 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 fla
 
 	if (attach_only || (mine() && how != HOW_CONNECT))
 		return 0;
-	sk = fd_sock((__u32)fd, &st.proto);
+	sk = fd_sock((__u32)fd, &st.proto, &st.file);
 	if (!sk)
 		return 0;
 	if (flags & MSG_PEEK) {
@@ -553,7 +566,7 @@ static __always_inline void data_exit(const struct stash *st, long ret)
 		return;
 	/* Before the scratch slot is filled: a new connection's open record is built there. */
 	if (st->proto == IPPROTO_TCP) {
-		c = conn_get(st->fd, (struct sock *)st->sk, IPPROTO_TCP, SC_ROLE_UNKNOWN);
+		c = conn_get(st->fd, st->file, (struct sock *)st->sk, IPPROTO_TCP, SC_ROLE_UNKNOWN);
 		if (!c || c->own)
 			return;
 		if (c->skip) {
@@ -630,23 +643,24 @@ DATA_SYSCALL(sendfile64, HOW_COUNT, SC_EGRESS, 0, ctx->args[3], 0, 0)
 static __always_inline int on_accept(long fd)
 {
 	struct sock *sk;
+	__u64 file;
 	__u8 proto;
 
 	if (fd < 0 || attach_only)
 		return 0;
-	sk = fd_sock((__u32)fd, &proto);
+	sk = fd_sock((__u32)fd, &proto, &file);
 	if (sk)
-		conn_get((__u32)fd, sk, proto, SC_ROLE_SERVER);
+		conn_get((__u32)fd, file, sk, proto, SC_ROLE_SERVER);
 	return 0;
 }
 
 /* A non-blocking connect() returns EINPROGRESS, but the local port is already bound: the
  * connection can be recorded now, before its first byte. A connected UDP socket (glibc's
  * resolver uses them) is recorded too: that attributes its datagrams on the wire. */
-static __always_inline void connected(__u32 fd, struct sock *sk, __u8 proto, long ret)
+static __always_inline void connected(__u32 fd, __u64 file, struct sock *sk, __u8 proto, long ret)
 {
 	if (ret == 0 || ret == -EINPROGRESS)
-		conn_get(fd, sk, proto, SC_ROLE_CLIENT);
+		conn_get(fd, file, sk, proto, SC_ROLE_CLIENT);
 }
 
 static __always_inline void closed(__u32 fd)
@@ -685,7 +699,7 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 	struct stash st;
 
 	if (stash_take(&st))
-		connected(st.fd, (struct sock *)st.sk, st.proto, ctx->ret);
+		connected(st.fd, st.file, (struct sock *)st.sk, st.proto, ctx->ret);
 	return 0;
 }
 
@@ -740,7 +754,8 @@ enum {
 
 #define TS_COMPAT 0x0002 /* a 32-bit caller: its syscall numbers mean other calls */
 
-static __always_inline struct sock *fd_sock_btf(struct task_struct *task, __u32 fd, __u8 *proto)
+static __always_inline struct sock *fd_sock_btf(struct task_struct *task, __u32 fd, __u8 *proto,
+                                                __u64 *file)
 {
 	struct fdtable *fdt = task->files->fdt;
 	struct file *f = NULL;
@@ -748,7 +763,8 @@ static __always_inline struct sock *fd_sock_btf(struct task_struct *task, __u32 
 	/* The fd array holds pointers: its slot is the one probe read before the file. */
 	if (fd >= fdt->max_fds || bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) || !f)
 		return NULL;
-	return file_sock(f, proto);
+	*file = (__u64)f;
+	return file_sock(fd, f, proto);
 }
 
 /* close, accept, accept4, connect: the connection table, nothing copied. */
@@ -756,6 +772,7 @@ static __always_inline int connection_exit(struct task_struct *task, const struc
                                            long ret)
 {
 	struct sock *sk;
+	__u64 file;
 	__u8 proto;
 
 	switch (regs->orig_ax) {
@@ -764,12 +781,12 @@ static __always_inline int connection_exit(struct task_struct *task, const struc
 			closed((__u32)regs->di);
 		break;
 	case NR_connect:
-		if ((sk = fd_sock_btf(task, (__u32)regs->di, &proto)))
-			connected((__u32)regs->di, sk, proto, ret);
+		if ((sk = fd_sock_btf(task, (__u32)regs->di, &proto, &file)))
+			connected((__u32)regs->di, file, sk, proto, ret);
 		break;
 	default: /* accept, accept4 */
-		if (ret >= 0 && (sk = fd_sock_btf(task, (__u32)ret, &proto)))
-			conn_get((__u32)ret, sk, proto, SC_ROLE_SERVER);
+		if (ret >= 0 && (sk = fd_sock_btf(task, (__u32)ret, &proto, &file)))
+			conn_get((__u32)ret, file, sk, proto, SC_ROLE_SERVER);
 		break;
 	}
 	return 0;
@@ -845,7 +862,7 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 	st.buf = regs->si;
 	st.count = (__u32)(st.how == HOW_COUNT ? regs->r10 : regs->dx);
 	st.fd = (__u32)regs->di;
-	sk = fd_sock_btf(task, st.fd, &st.proto);
+	sk = fd_sock_btf(task, st.fd, &st.proto, &st.file);
 	if (!sk)
 		return 0;
 	if (flags & MSG_PEEK) {

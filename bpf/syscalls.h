@@ -77,7 +77,8 @@ struct fd_key {
 };
 
 struct fd_conn {
-	__u64 sk; /* struct sock *: another socket on the same fd is another connection */
+	__u64 sk;   /* struct sock *: another socket on the same fd is another connection */
+	__u64 file; /* struct file *: while the fd holds it, sk need not be read again */
 	__u64 id;
 	struct conn_key key;
 	__u8 role; /* enum sc_role */
@@ -89,7 +90,7 @@ struct fd_conn {
 	struct sc_identity who;
 };
 
-_Static_assert(sizeof(struct fd_conn) == 120, "fd_conn layout is shared with user space");
+_Static_assert(sizeof(struct fd_conn) == 128, "fd_conn layout is shared with user space");
 
 /* Per-CPU counters; every syscall on a followed socket ends in one of the outcome counters. */
 enum sc_counter {
