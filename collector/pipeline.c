@@ -13,7 +13,7 @@
 #include "units.h"
 
 #define BATCH_DEFAULT        512 /* events per write for sinks that set no batch_events */
-#define WAKE_BATCH           64  /* queued events that wake a waiting sink thread */
+#define WAKE_BATCH           256 /* queued events that wake a waiting sink thread */
 #define DEFAULT_QUEUE_EVENTS 65536
 #define DEFAULT_QUEUE_BYTES  (64ull << 20)
 #define BACKOFF_MIN_NS       100000000ull  /* 100 ms */
