@@ -14,6 +14,7 @@
 
 #define BATCH_DEFAULT        512 /* events per write for sinks that set no batch_events */
 #define WAKE_BATCH           256 /* queued events that wake a waiting sink thread */
+#define STAGE_MAX            64  /* events the capture thread queues under one lock */
 #define DEFAULT_QUEUE_EVENTS 65536
 #define DEFAULT_QUEUE_BYTES  (64ull << 20)
 #define BACKOFF_MIN_NS       100000000ull  /* 100 ms */
@@ -76,6 +77,10 @@ struct slot {
 	/* Queued events (or bytes) that wake the waiting sink thread: a batch's worth. */
 	uint32_t wake_events;
 	uint64_t wake_bytes;
+	/* The capture thread's own: events encoded for this sink, queued together (stage_flush),
+	 * each holding a reference. Taking mu per event had the two threads contend for it. */
+	struct out_rec *staged[STAGE_MAX];
+	uint32_t n_staged;
 };
 
 struct pipeline {
@@ -100,7 +105,7 @@ static void set_count(struct slot *sl, uint32_t v)
  * room, so a stale answer can only call a queue full that just got room (a counted drop). */
 static bool has_room(struct slot *sl)
 {
-	return sl->block || __atomic_load_n(&sl->count, __ATOMIC_RELAXED) < sl->cap;
+	return sl->block || __atomic_load_n(&sl->count, __ATOMIC_RELAXED) + sl->n_staged < sl->cap;
 }
 
 struct pipeline *pipeline_new(const struct encode_opts *enc)
@@ -457,30 +462,54 @@ static void wake_sink(struct slot *sl)
 	sl->waiting = false;
 }
 
+/* Under mu: one staged event into the queue, or dropped (its reference released) when the queue
+ * is full and may not block. */
 static void enqueue(struct slot *sl, struct out_rec *r)
 {
-	pthread_mutex_lock(&sl->mu);
 	while (sl->count == sl->cap || sl->bytes + r->len > sl->max_bytes) {
 		if (!sl->block || sl->closing) {
 			sl->c.dropped_full++;
-			pthread_mutex_unlock(&sl->mu);
+			rec_release(r);
 			return;
 		}
 		if (sl->waiting) /* full of bytes with fewer than wake_events events */
 			wake_sink(sl);
 		pthread_cond_wait(&sl->space, &sl->mu);
 	}
-	atomic_fetch_add_explicit(&r->chunk->refs, 1, memory_order_relaxed);
 	sl->ring[(sl->head + sl->count) % sl->cap] = r;
 	set_count(sl, sl->count + 1);
 	sl->bytes += r->len;
 	sl->c.queued++;
-	/* Waking the sink thread per event costs a futex call and a context switch each: wake it
-	 * for a batch here, and for whatever is left once per capture round (pipeline_kick). */
-	if (sl->waiting &&
-	    (sl->count >= sl->wake_events || sl->bytes >= sl->wake_bytes || sl->count == sl->cap))
+}
+
+/* Under mu. */
+static void queue_staged(struct slot *sl)
+{
+	for (uint32_t i = 0; i < sl->n_staged; i++)
+		enqueue(sl, sl->staged[i]);
+	sl->n_staged = 0;
+}
+
+/* Queues what the capture thread staged. Waking the sink thread per event costs a futex call
+ * and a context switch each: it is woken for a batch, or with kick (once per capture round)
+ * for whatever is queued. */
+static void stage_flush(struct slot *sl, bool kick)
+{
+	pthread_mutex_lock(&sl->mu);
+	queue_staged(sl);
+	if (sl->waiting && sl->count &&
+	    (kick || sl->count >= sl->wake_events || sl->bytes >= sl->wake_bytes ||
+	     sl->count == sl->cap))
 		wake_sink(sl);
 	pthread_mutex_unlock(&sl->mu);
+}
+
+static void stage(struct slot *sl, struct out_rec *r)
+{
+	atomic_fetch_add_explicit(&r->chunk->refs, 1, memory_order_relaxed);
+	sl->staged[sl->n_staged++] = r;
+	if (sl->n_staged == STAGE_MAX)
+		stage_flush(sl, false);
 }
 
 static struct out_rec *encode(struct pipeline *p, enum sink_format fmt, const struct l7_event *ev)
@@ -516,7 +545,7 @@ void pipeline_submit(struct pipeline *p, const struct l7_event *ev)
 		struct out_rec *r = recs[sl->sink.format];
 
 		if (r) {
-			enqueue(sl, r);
+			stage(sl, r);
 		} else if (!room[sl->sink.format]) {
 			pthread_mutex_lock(&sl->mu);
 			sl->c.dropped_full++;
@@ -530,14 +559,8 @@ void pipeline_submit(struct pipeline *p, const struct l7_event *ev)
 
 void pipeline_kick(struct pipeline *p)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		struct slot *sl = p->slots[i];
-
-		pthread_mutex_lock(&sl->mu);
-		if (sl->waiting && sl->count)
-			wake_sink(sl);
-		pthread_mutex_unlock(&sl->mu);
-	}
+	for (size_t i = 0; i < p->n; i++)
+		stage_flush(p->slots[i], true);
 }
 
 void pipeline_reopen(struct pipeline *p)
@@ -570,6 +593,7 @@ void pipeline_stats_add(struct pipeline *p, struct stats_builder *b)
 		uint64_t depth;
 
 		pthread_mutex_lock(&sl->mu);
+		queue_staged(sl); /* counted as queued or dropped, not left out */
 		c = sl->c;
 		depth = sl->count;
 		pthread_mutex_unlock(&sl->mu);
@@ -600,6 +624,7 @@ uint64_t pipeline_close(struct pipeline *p, uint64_t timeout_ns)
 		started += sl->started;
 		pthread_mutex_lock(&sl->mu);
 		sl->closing = true;
+		queue_staged(sl); /* what fits: closing, a full queue no longer blocks */
 		sl->deadline = deadline;
 		__atomic_store_n(&sl->sink.deadline_ns, deadline, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&sl->items);

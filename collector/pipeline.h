@@ -36,6 +36,7 @@ void pipeline_kick(struct pipeline *p);
 /* Asks every sink to reopen its output (SIGHUP). */
 void pipeline_reopen(struct pipeline *p);
 
+/* The pipeline's and every sink's counters. From the capture thread, like pipeline_submit. */
 void pipeline_stats_add(struct pipeline *p, struct stats_builder *b);
 
 /* Lets every sink deliver what it has queued, waiting at most timeout_ns, then frees the
