@@ -1,19 +1,23 @@
 #!/usr/bin/python3
 """How fast the collector turns a capture file into HTTP events, next to tshark.
 
-Writes a large synthetic pcap (Ethernet/IPv4/TCP, correct sequence and acknowledgement numbers,
+Writes a large synthetic pcap (Ethernet/IPv4, correct TCP sequence and acknowledgement numbers,
 zero checksums): by default 200,000 HTTP/1.1 exchanges, most on long-lived keep-alive connections
 used in random order, some on short connections with their own handshake and close; browser-like
 request headers, a mix of small and medium bodies, some POSTs, some 304s, some chunked responses
-split across segments. Then times, 3 times each (medians reported):
+split across segments. Between them, one DNS transaction over UDP per 4 exchanges (a query and
+its answer, A records, each from a new client port, as resolvers do). Then times, 3 times each
+(medians reported):
   l7collect --read FILE --sink stdout > /dev/null
   tshark -r FILE -T ek > /dev/null
-  tshark -r FILE -Y http -T ek > /dev/null
-and checks, in one extra collector run writing to a file, that it reported every exchange.
+  tshark -r FILE -Y "http or dns" -T ek > /dev/null
+and checks, in one extra collector run writing to a file, that it reported every exchange and
+transaction.
 
 Usage: /usr/bin/python3 tests/bench/offline.py [--exchanges 200000] [--repeats 3] [--pcap FILE]"""
 
 import argparse
+import math
 import os
 import random
 import struct
@@ -51,6 +55,8 @@ def parse_args():
                    help="long-lived connections carrying most exchanges [1000]")
     p.add_argument("--new-connection-share", type=float, default=0.05,
                    help="share of exchanges on short connections of 1-3 exchanges [0.05]")
+    p.add_argument("--dns-per-exchange", type=float, default=0.25,
+                   help="DNS transactions per HTTP exchange [0.25]")
     p.add_argument("--repeats", type=int, default=3, help="timed runs of each command [3]")
     p.add_argument("--pcap", help="use (or create, and keep) this file instead of a temp one")
     p.add_argument("--no-tshark", action="store_true", help="time only the collector")
@@ -197,6 +203,48 @@ def make_response(rng):
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
+# ---- DNS -------------------------------------------------------------------------------------
+
+RESOLVER_IP = bytes([127, 0, 0, 53])
+UDP_MAC = (MAC_CLIENT, MAC_SERVER)
+
+
+def dns_name(name):
+    return b"".join(bytes([len(label)]) + label for label in name.split(b".")) + b"\0"
+
+
+def dns_transaction(rng, n):
+    """(query, response): an A question and one or two A answers (the second behind a CNAME)."""
+    qid = rng.getrandbits(16)
+    name = b"svc%d.ns%d.cluster.example.test" % (n, n % 97)
+    question = dns_name(name) + struct.pack("!HH", 1, 1)
+    query = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + question
+    answers = [b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 30, 4) + bytes([10, 96, n % 250, 7])]
+    if rng.random() < 0.3:
+        target = dns_name(b"lb%d.example.test" % (n % 13))
+        answers = [b"\xc0\x0c" + struct.pack("!HHIH", 5, 1, 300, len(target)) + target,
+                   dns_name(b"lb%d.example.test" % (n % 13)) + struct.pack("!HHIH", 1, 1, 60, 4) +
+                   bytes([192, 0, 2, n % 250 + 1])]
+    response = struct.pack("!HHHHHH", qid, 0x8180, 1, len(answers), 0, 0) + question + \
+        b"".join(answers)
+    return query, response
+
+
+def udp_frame(src, dst, payload, ip_id):
+    (sip, sport), (dip, dport) = src, dst
+    return struct.pack("!6s6sH" "BBHHHBBH4s4s" "HHHH", MAC_SERVER, MAC_CLIENT, 0x0800,
+                       0x45, 0, 28 + len(payload), ip_id, 0x4000, 64, 17, 0, sip, dip,
+                       sport, dport, 8 + len(payload), 0) + payload
+
+
+def dns_exchange(pcap, clock, rng, n):
+    client = (bytes([127, 2, n >> 8 & 0xFF, n & 0xFF]), rng.randint(32768, 60999))
+    query, response = dns_transaction(rng, n)
+    pcap.write(clock.tick(), udp_frame(client, (RESOLVER_IP, 53), query, n & 0xFFFF))
+    pcap.write(clock.tick(50_000, 2_000_000), udp_frame((RESOLVER_IP, 53), client, response,
+                                                         (n + 1) & 0xFFFF))
+
+
 # ---- the capture -----------------------------------------------------------------------------
 
 def client_addresses():
@@ -208,13 +256,16 @@ def client_addresses():
 
 
 def generate(path, args):
-    """Writes the capture; returns (exchanges, packets, connections)."""
+    """Writes the capture; returns (exchanges, DNS transactions, packets, connections)."""
     rng = random.Random(1)
     pcap, clock, addrs = PcapWriter(path), Clock(rng), client_addresses()
     new_conn = lambda: Connection(pcap, clock, *next(addrs), rng)
     pool = [new_conn() for _ in range(args.keepalive_connections)]
-    done, conns = 0, len(pool)
+    done, conns, dns = 0, len(pool), 0
     while done < args.exchanges:
+        while dns < done * args.dns_per_exchange:
+            dns_exchange(pcap, clock, rng, dns)
+            dns += 1
         short = rng.random() < args.new_connection_share
         if short:
             c, n = new_conn(), min(rng.randint(1, 3), args.exchanges - done)
@@ -229,8 +280,11 @@ def generate(path, args):
     for c in pool:
         if c.open:
             c.close()
+    while dns < done * args.dns_per_exchange:
+        dns_exchange(pcap, clock, rng, dns)
+        dns += 1
     pcap.close()
-    return done, pcap.packets, conns
+    return done, dns, pcap.packets, conns
 
 
 # ---- timing ----------------------------------------------------------------------------------
@@ -246,13 +300,14 @@ def timed(cmd, stdout=subprocess.DEVNULL):
     return {"wall": window.wall, "other": window.other_share()}
 
 
-def verify(pcap, args, workdir, expected):
-    """One collector run into a file: HTTP events and the stats event's count."""
+def verify(pcap, args, workdir, expected, expected_dns):
+    """One collector run into a file: HTTP and DNS events and the stats event's counts."""
     out = os.path.join(workdir, "events.ndjson")
     with open(out, "wb") as f:
         wall = timed(collector_cmd(pcap, args), stdout=f)["wall"]
     stats = bl.last_stats(out)
     events = bl.http_events(out)[0]  # a capture file has no client-side (syscall) events
+    dns = bl.count_bytes(out, b'"dataset":"dns"')
     rows = [["HTTP events written", events], ["stats http.exchanges", bl.stat(stats,
                                                                           "http.exchanges")],
             ["exchanges generated", expected],
@@ -260,6 +315,9 @@ def verify(pcap, args, workdir, expected):
              f"{bl.stat(stats, 'http.no_response')} / {bl.stat(stats, 'reassembly.gaps')}"],
             ["every exchange reported", "yes" if events == expected else
              f"NO ({expected - events} missing)"],
+            ["DNS events written / generated", f"{dns} / {expected_dns}"],
+            ["every DNS transaction reported", "yes" if dns == expected_dns else
+             f"NO ({expected_dns - dns} missing)"],
             ["wall time writing to a file (s)", f"{wall:.2f}"],
             ["output size (MB)", f"{os.path.getsize(out) / 1e6:.0f}"]]
     os.remove(out)
@@ -279,19 +337,22 @@ def main():
     t0 = time.monotonic()
     if args.pcap and os.path.exists(pcap):
         expected = args.exchanges
-        print(f"using the existing {pcap}: assumed to hold {expected} exchanges (--exchanges)")
+        expected_dns = math.ceil(expected * args.dns_per_exchange)
+        print(f"using the existing {pcap}: assumed to hold {expected} exchanges (--exchanges) "
+              f"and {expected_dns} DNS transactions (--dns-per-exchange)")
     else:
         bl.progress(f"writing {args.exchanges} exchanges to {pcap}")
-        expected, packets, conns = generate(pcap, args)
-        print(f"generated {pcap}: {expected} exchanges, {packets} packets, {conns} connections, "
+        expected, expected_dns, packets, conns = generate(pcap, args)
+        print(f"generated {pcap}: {expected} exchanges, {expected_dns} DNS transactions, "
+              f"{packets} packets, {conns} connections, "
               f"{os.path.getsize(pcap) / 1e6:.0f} MB in {time.monotonic() - t0:.1f}s")
-    verify(pcap, args, workdir, expected)
+    verify(pcap, args, workdir, expected, expected_dns)
 
     commands = [("l7collect --read FILE --sink stdout", collector_cmd(pcap, args))]
     if not args.no_tshark:
         commands += [("tshark -r FILE -T ek", ["tshark", "-r", pcap, "-T", "ek"]),
-                     ("tshark -r FILE -Y http -T ek",
-                      ["tshark", "-r", pcap, "-Y", "http", "-T", "ek"])]
+                     ('tshark -r FILE -Y "http or dns" -T ek',
+                      ["tshark", "-r", pcap, "-Y", "http or dns", "-T", "ek"])]
     times = {name: [] for name, _ in commands}
     for i in range(args.repeats):  # interleaved, so drift hits every command alike
         for name, cmd in commands:
@@ -303,11 +364,13 @@ def main():
     for name, runs in times.items():
         walls = [r["wall"] for r in runs]
         rows.append([name, " ".join(f"{t:.2f}" for t in walls), f"{bl.median(walls):.2f}",
-                     f"{expected / bl.median(walls):,.0f}", f"{bl.median(walls) / first:.1f}x",
+                     f"{(expected + expected_dns) / bl.median(walls):,.0f}",
+                     f"{bl.median(walls) / first:.1f}x",
                      bl.fmt(100 * max((r["other"] or 0) for r in runs), ".1f")])
-    bl.print_table(f"Offline replay of {expected} exchanges, output to /dev/null "
+    bl.print_table(f"Offline replay of {expected} HTTP exchanges and {expected_dns} DNS "
+                   f"transactions, output to /dev/null "
                    f"(medians of {args.repeats})",
-                   ["command", "wall s (each run)", "median s", "exchanges/s",
+                   ["command", "wall s (each run)", "median s", "exchanges + transactions/s",
                     "time vs l7collect", "other % (max)"], rows)
 
 
