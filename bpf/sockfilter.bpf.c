@@ -90,9 +90,14 @@ struct flow_key {
 	__u32 proto;
 };
 
+/* Bits 0 and 1 of fin_seen and traced are the lo and hi endpoints of flow_key. */
 struct flow_state {
-	__u32 fin_seen; /* bit 0: FIN from the lo endpoint, bit 1: from the hi endpoint */
-	__u32 handed; /* a packet of a followed process went to user space: see leave_to_syscalls */
+	__u32 fin_seen; /* that endpoint sent a FIN */
+	__u8 handed; /* a packet of a followed process went to user space: see leave_to_syscalls */
+	/* That endpoint's process is followed by the syscall probes (local_conns said so once):
+	 * its packets can stop without looking it up again. */
+	__u8 traced;
+	__u8 reserved[2];
 };
 
 struct {
@@ -383,9 +388,14 @@ static __always_inline void filter_udp(struct __sk_buff *skb, __u8 link, struct 
  * exchange the wire had begun) and the connection's end, FIN or RST: those go out as headers
  * alone; every other packet that process sends stops here, counted. st is the connection's entry
  * in l7_flows. Returns true when the packet goes no further. */
+static __always_inline bool syscalls_report(const struct flow_state *st, const struct tcphdr *th)
+{
+	return st->handed && !th->fin && !th->rst;
+}
+
 static __always_inline bool leave_to_syscalls(struct flow_state *st, const struct tcphdr *th)
 {
-	if (st->handed && !th->fin && !th->rst) {
+	if (syscalls_report(st, th)) {
 		count(SF_CTR_SYSCALL_OWNED, 1);
 		return true;
 	}
@@ -436,6 +446,7 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 	__u32 payload_off, payload_len = 0, hdr_len = 0;
 	__u16 family = eth_proto == ETH_P_IP ? AF_INET : AF_INET6;
 	bool src_hi, traced;
+	__u8 src_bit;
 	int v;
 
 	if (eth_proto == ETH_P_IP)
@@ -477,7 +488,13 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 		}
 	}
 	src_hi = flow_key_make(&key, &l4, th.source, th.dest);
+	src_bit = src_hi ? 2 : 1;
 	st = bpf_map_lookup_elem(&l7_flows, &key);
+	/* Most packets of a followed connection: its sender is known to be followed. */
+	if (st && (st->traced & src_bit) && syscalls_report(st, &th)) {
+		count(SF_CTR_SYSCALL_OWNED, 1);
+		return 0;
+	}
 	/* Without --port, a connection is followed once a packet starts an HTTP or DNS message;
 	 * with it, every packet on the ports is kept, and l7_flows holds only connections that
 	 * a followed process sends on. */
@@ -496,6 +513,7 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 	if (!st && traced)
 		st = flow_track(&key);
 	if (st && traced) {
+		st->traced |= src_bit;
 		if (leave_to_syscalls(st, &th))
 			return 0;
 		hdr_len = payload_off;
