@@ -94,8 +94,8 @@ struct flow_key {
 struct flow_state {
 	__u32 fin_seen; /* that endpoint sent a FIN */
 	__u8 handed; /* a packet of a followed process went to user space: see leave_to_syscalls */
-	/* That endpoint's process is followed by the syscall probes (local_conns said so once):
-	 * its packets can stop without looking it up again. */
+	/* That endpoint's packets are reported by the syscall probes (local_conns said once that
+	 * its process, or the one it sends to, is followed): they stop without a lookup. */
 	__u8 traced;
 	__u8 reserved[2];
 };
@@ -282,25 +282,27 @@ ordered:
 	return src_hi;
 }
 
-/* The local process that sent this packet, if local_conns knows its connection. */
-static __always_inline struct conn_owner *sender(const struct l4 *l4, __u16 sport, __u16 dport,
-                                                 __u16 family)
+/* The local process that sent this packet (or, with to, that receives it), if local_conns knows
+ * its connection. */
+static __always_inline struct conn_owner *local_end(const struct l4 *l4, __u16 sport, __u16 dport,
+                                                    __u16 family, bool to)
 {
 	struct conn_key k = {};
 
-	__builtin_memcpy(k.laddr, l4->saddr, 16);
-	__builtin_memcpy(k.raddr, l4->daddr, 16);
-	k.lport = bpf_ntohs(sport);
-	k.rport = bpf_ntohs(dport);
+	__builtin_memcpy(k.laddr, to ? l4->daddr : l4->saddr, 16);
+	__builtin_memcpy(k.raddr, to ? l4->saddr : l4->daddr, 16);
+	k.lport = bpf_ntohs(to ? dport : sport);
+	k.rport = bpf_ntohs(to ? sport : dport);
 	k.family = family;
 	k.proto = l4->proto;
 	return bpf_map_lookup_elem(&local_conns, &k);
 }
 
 /* Copies the frame into the ring buffer: whole up to the snap length, or its first hdr_len
- * bytes (the headers) when not 0. o is the sender's entry in local_conns, or NULL. */
+ * bytes (the headers) when not 0. o is the sender's entry in local_conns (the receiver's with
+ * flags SF_REC_TO_OWNER), or NULL. */
 static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct conn_owner *o,
-                                 __u32 hdr_len)
+                                 __u16 flags, __u32 hdr_len)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
@@ -338,7 +340,7 @@ static __always_inline void emit(struct __sk_buff *skb, __u8 link, const struct 
 	s->rec.flags = 0;
 	if (o) {
 		s->rec.owner = *o;
-		s->rec.flags |= SF_REC_OWNED;
+		s->rec.flags = SF_REC_OWNED | flags;
 	}
 	wake = ring_wake_flag(&packets, sizeof(s->rec) + n + 1, wakeup_bytes);
 	if (bpf_ringbuf_output(&packets, s, sizeof(s->rec) + n + 1, wake) < 0) {
@@ -380,14 +382,15 @@ static __always_inline void filter_udp(struct __sk_buff *skb, __u8 link, struct 
 		count(SF_CTR_NOT_DNS, 1);
 		return;
 	}
-	emit(skb, link, sender(l4, uh.source, uh.dest, family), 0);
+	emit(skb, link, local_end(l4, uh.source, uh.dest, family, false), 0, 0);
 }
 
 /* One truth (DESIGN.md): a connection whose local end the syscall probes follow is reported from
  * there. User space needs one packet that says so (it then lets the connection go, and any
  * exchange the wire had begun) and the connection's end, FIN or RST: those go out as headers
- * alone; every other packet that process sends stops here, counted. st is the connection's entry
- * in l7_flows. Returns true when the packet goes no further. */
+ * alone; every other packet that process sends, or receives from a peer not followed (another
+ * host), stops here, counted. st is the connection's entry in l7_flows. Returns true when the
+ * packet goes no further. */
 static __always_inline bool syscalls_report(const struct flow_state *st, const struct tcphdr *th)
 {
 	return st->handed && !th->fin && !th->rst;
@@ -446,6 +449,7 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 	__u32 payload_off, payload_len = 0, hdr_len = 0;
 	__u16 family = eth_proto == ETH_P_IP ? AF_INET : AF_INET6;
 	bool src_hi, traced;
+	__u16 flags = 0;
 	__u8 src_bit;
 	int v;
 
@@ -508,8 +512,19 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 		st = flow_track(&key);
 	}
 	/* Only for packets that go further: most TCP on a host stops above, without a lookup. */
-	o = sender(&l4, th.source, th.dest, family);
+	o = local_end(&l4, th.source, th.dest, family, false);
 	traced = o && (o->flags & CONN_OWNER_TRACED);
+	if (!traced) {
+		/* From a peer the probes do not follow (another host) to a process they do: the
+		 * process's reads report these bytes. */
+		struct conn_owner *to = local_end(&l4, th.source, th.dest, family, true);
+
+		if (to && (to->flags & CONN_OWNER_TRACED)) {
+			o = to;
+			traced = true;
+			flags = SF_REC_TO_OWNER;
+		}
+	}
 	if (!st && traced)
 		st = flow_track(&key);
 	if (st && traced) {
@@ -520,7 +535,7 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 	}
 	if (st)
 		flow_end(&key, st, &th, src_hi);
-	emit(skb, link, o, hdr_len);
+	emit(skb, link, o, flags, hdr_len);
 	return 0;
 }
 

@@ -48,23 +48,27 @@ enum sf_counter {
 	SF_CTR_PORT_FILTERED,     /* outside the --port set */
 	SF_CTR_FLOW_TRACK_FAILED, /* an HTTP flow could not be added to the flow map */
 	SF_CTR_NO_SCRATCH,        /* lost: no scratch slot for this CPU (the loader sizes it) */
-	SF_CTR_SYSCALL_OWNED,     /* sent by a process the syscall probes follow: reported from
-	                           * there, so not copied (one truth) */
+	SF_CTR_SYSCALL_OWNED,     /* sent by, or to, a process the syscall probes follow: reported
+	                           * from there, so not copied (one truth) */
 	SF_CTR_MAX,
 };
 
 #define SF_REC_OWNED 0x1 /* owner holds the local process that sent this packet */
+#define SF_REC_TO_OWNER                                                                            \
+	0x2 /* with SF_REC_OWNED: owner received it instead (its sender is not                     \
+	     * followed: another host) */
 
 /* One ring buffer record: this header, then cap_len bytes of the frame. */
 struct sf_record {
-	__u64 ts_ns;             /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u32 ifindex;           /* interface the packet was seen on */
-	__u32 wire_len;          /* frame length in the kernel (skb->len) */
-	__u32 cap_len;           /* bytes that follow this header: min(wire_len, snaplen) */
-	__u8 pkt_type;           /* PACKET_HOST, PACKET_OUTGOING, ... (linux/if_packet.h) */
-	__u8 link;               /* enum sf_link */
-	__u16 flags;             /* SF_REC_* */
-	struct conn_owner owner; /* with SF_REC_OWNED, the sender's entry in local_conns */
+	__u64 ts_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 ifindex;  /* interface the packet was seen on */
+	__u32 wire_len; /* frame length in the kernel (skb->len) */
+	__u32 cap_len;  /* bytes that follow this header: min(wire_len, snaplen) */
+	__u8 pkt_type;  /* PACKET_HOST, PACKET_OUTGOING, ... (linux/if_packet.h) */
+	__u8 link;      /* enum sf_link */
+	__u16 flags;    /* SF_REC_* */
+	struct conn_owner
+	        owner; /* with SF_REC_OWNED, the sender's (or receiver's) local_conns entry */
 };
 
 _Static_assert(sizeof(struct sf_record) == 72, "sf_record layout is shared with user space");

@@ -53,7 +53,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	wire_frame(c->ft, c->ws, (const uint8_t *)(r + 1), r->cap_len, r->wire_len,
 	           r->link == SF_LINK_IP ? PKT_LINK_RAW : PKT_LINK_ETHERNET,
 	           r->ts_ns + *c->mono_to_real, ifname_of(c, r->ifindex),
-	           r->flags & SF_REC_OWNED ? &r->owner : NULL);
+	           r->flags & SF_REC_OWNED ? &r->owner : NULL, r->flags & SF_REC_TO_OWNER);
 	return 0;
 }
 

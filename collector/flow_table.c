@@ -315,7 +315,7 @@ static void datagram(struct flow_table *ft, const struct pkt *p, uint64_t ts, co
 }
 
 void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, const char *ifname,
-                       const struct conn_owner *owner)
+                       const struct conn_owner *owner, bool to_owner)
 {
 	struct l7_tuple key;
 	struct flow *f;
@@ -326,7 +326,7 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, 
 		return;
 	}
 	if (p->t.proto == IPPROTO_UDP) {
-		datagram(ft, p, ts, ifname, owner);
+		datagram(ft, p, ts, ifname, to_owner ? NULL : owner); /* the kernel names senders */
 		return;
 	}
 	if (p->t.proto != IPPROTO_TCP) {
@@ -355,7 +355,7 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, 
 	}
 	f->last_ts = ts;
 	lru_touch(&ft->t, &f->node);
-	note_owner(ft, f, dir, owner);
+	note_owner(ft, f, to_owner ? !dir : dir, owner);
 
 	if (f->state == FLOW_SYSCALL) {
 		if (p->tcp_flags & PKT_TCP_FIN)

@@ -55,9 +55,10 @@ struct flow_table;
 struct flow_table *flow_table_new(const struct flow_cfg *cfg, flow_emit_fn emit, void *ctx);
 
 /* One decoded packet; ifname (owned by the caller, stable) names where it was seen, or NULL;
- * owner is the local process that sent it (from local_conns), or NULL. */
+ * owner is the local process that sent it (from local_conns), or with to_owner the one that
+ * receives it, or NULL. */
 void flow_table_packet(struct flow_table *ft, const struct pkt *p, uint64_t ts, const char *ifname,
-                       const struct conn_owner *owner);
+                       const struct conn_owner *owner, bool to_owner);
 
 /* Timeouts: call about once a second with the current time (packet time when reading a file). */
 void flow_table_tick(struct flow_table *ft, uint64_t now);

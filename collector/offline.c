@@ -29,7 +29,7 @@ int offline_read(struct collector *c, const char *path)
 	LOG(LOG_INFO, "ready: reading %s", path);
 	while (!collector_exiting && (rc = pcap_next(r, &fr)) == PCAP_FRAME) {
 		wire_frame(c->ft, &c->wire, fr.data, fr.caplen, fr.wire_len, fr.link, fr.ts_ns,
-		           NULL, NULL);
+		           NULL, NULL, false);
 		if (c->wire.bad_link && !warned) {
 			warned = true;
 			LOG(LOG_WARN,

@@ -2,14 +2,14 @@
 
 void wire_frame(struct flow_table *ft, struct wire_stats *st, const uint8_t *frame, size_t cap,
                 size_t wire_len, enum pkt_link link, uint64_t ts, const char *ifname,
-                const struct conn_owner *owner)
+                const struct conn_owner *owner, bool to_owner)
 {
 	struct pkt p;
 
 	st->frames++;
 	switch (pkt_decode(frame, cap, wire_len, link, &p)) {
 	case PKT_OK:
-		flow_table_packet(ft, &p, ts, ifname, owner);
+		flow_table_packet(ft, &p, ts, ifname, owner, to_owner);
 		break;
 	case PKT_ERR_LINK:
 		st->bad_link++;

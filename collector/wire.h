@@ -3,6 +3,7 @@
 #ifndef L7_WIRE_H
 #define L7_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,9 +20,10 @@ struct wire_stats {
 	uint64_t other_proto;
 };
 
+/* owner and to_owner as for flow_table_packet. */
 void wire_frame(struct flow_table *ft, struct wire_stats *st, const uint8_t *frame, size_t cap,
                 size_t wire_len, enum pkt_link link, uint64_t ts, const char *ifname,
-                const struct conn_owner *owner);
+                const struct conn_owner *owner, bool to_owner);
 
 void stats_add_wire(struct stats_builder *b, const struct wire_stats *st);
 

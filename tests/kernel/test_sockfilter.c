@@ -431,25 +431,27 @@ static void test_dns(void)
 	rig_close(&r);
 }
 
-/* Makes the default connection's client (10.0.0.1:sport -> 10.0.0.2:8080) a process whose
- * syscalls are followed. */
-static void traced_client(struct rig *r, uint16_t sport)
+/* Makes one end of the default connection (10.0.0.1:sport -> 10.0.0.2:8080), the client's or the
+ * server's, a process whose syscalls are followed. */
+static void traced_end(struct rig *r, uint16_t sport, bool server)
 {
-	struct conn_key k = {.laddr = {10, 0, 0, 1},
-	                     .raddr = {10, 0, 0, 2},
-	                     .lport = sport,
-	                     .rport = 8080,
+	struct conn_key k = {.lport = server ? 8080 : sport,
+	                     .rport = server ? sport : 8080,
 	                     .family = AF_INET,
 	                     .proto = IPPROTO_TCP};
-	struct conn_owner o = {.tgid = 4242, .comm = "client", .flags = CONN_OWNER_TRACED};
+	struct conn_owner o = {
+	        .tgid = server ? 4343 : 4242, .comm = "app", .flags = CONN_OWNER_TRACED};
+	const uint8_t client[4] = {10, 0, 0, 1}, srv[4] = {10, 0, 0, 2};
 
+	memcpy(k.laddr, server ? srv : client, 4);
+	memcpy(k.raddr, server ? client : srv, 4);
 	CHECK(bpf_map__update_elem(r->skel->maps.local_conns, &k, sizeof(k), &o, sizeof(o), 0) ==
 	      0);
 }
 
-/* One truth: what a followed process sends is left to its syscalls. Its first packet goes out
- * as headers with the owner (so user space lets the connection go), then nothing but the FIN;
- * the peer's packets, not followed, go out whole. With and without --port. */
+/* One truth: what a followed process sends, or receives from a peer that is not followed, is
+ * left to its syscalls. The connection's first such packet goes out as headers with the owner
+ * (so user space lets the connection go), then nothing but the FIN. With and without --port. */
 static void test_leave_to_syscalls(void)
 {
 	static const uint16_t ports[] = {8080};
@@ -459,22 +461,42 @@ static void test_leave_to_syscalls(void)
 		struct rig r;
 
 		rig_open(&r, SF_FRAME_MAX, 1 << 20, ports, with_ports);
-		traced_client(&r, 50);
+		traced_end(&r, 50, false);
 		EXPECT(&r, SF_CTR_KEPT, .payload = "GET /followed HTTP/1.1\r\n\r\n", .sport = 50);
-		CHECK(r.last.cap_len == headers && (r.last.flags & SF_REC_OWNED) &&
+		CHECK(r.last.cap_len == headers && r.last.flags == SF_REC_OWNED &&
 		      r.last.owner.tgid == 4242 && (r.last.owner.flags & CONN_OWNER_TRACED));
 		EXPECT(&r, SF_CTR_SYSCALL_OWNED, .payload = "more of the request", .sport = 50);
-		EXPECT(&r, SF_CTR_KEPT, .payload = "HTTP/1.1 200 OK\r\n\r\n", .reverse = true,
-		       .sport = 50);
-		CHECK(r.last.cap_len > headers && !(r.last.flags & SF_REC_OWNED));
+		/* The peer is not followed: what it sends, the client's reads report. */
+		EXPECT(&r, SF_CTR_SYSCALL_OWNED, .payload = "HTTP/1.1 200 OK\r\n\r\n",
+		       .reverse = true, .sport = 50);
 		EXPECT(&r, SF_CTR_SYSCALL_OWNED, .flags = 0x10, .sport = 50); /* an ACK */
 		EXPECT(&r, SF_CTR_KEPT, .flags = TCP_FIN | 0x10, .sport = 50);
 		CHECK(r.last.cap_len == headers);
 		/* Not HTTP: a followed process's other connections are not followed here either. */
-		traced_client(&r, 51);
+		traced_end(&r, 51, false);
 		if (!with_ports)
 			EXPECT(&r, SF_CTR_NOT_HTTP, .payload = "SSH-2.0-OpenSSH_9.2\r\n",
 			       .sport = 51);
+
+		/* A followed server, its client on another host: the request is the first packet
+		 * handed over, under the receiver's name. */
+		traced_end(&r, 52, true);
+		EXPECT(&r, SF_CTR_KEPT, .payload = "GET /served HTTP/1.1\r\n\r\n", .sport = 52);
+		CHECK(r.last.cap_len == headers &&
+		      r.last.flags == (SF_REC_OWNED | SF_REC_TO_OWNER) &&
+		      r.last.owner.tgid == 4343);
+		EXPECT(&r, SF_CTR_SYSCALL_OWNED, .payload = "more of the request", .sport = 52);
+		EXPECT(&r, SF_CTR_SYSCALL_OWNED, .payload = "HTTP/1.1 200 OK\r\n\r\n",
+		       .reverse = true, .sport = 52);
+		EXPECT(&r, SF_CTR_KEPT, .flags = TCP_FIN | 0x10, .sport = 52);
+		CHECK(r.last.cap_len == headers && (r.last.flags & SF_REC_TO_OWNER));
+
+		/* Neither end followed: every packet goes out whole. */
+		EXPECT(&r, SF_CTR_KEPT, .payload = "GET /wire HTTP/1.1\r\n\r\n", .sport = 53);
+		CHECK(r.last.cap_len > headers && r.last.flags == 0);
+		EXPECT(&r, SF_CTR_KEPT, .payload = "HTTP/1.1 200 OK\r\n\r\n", .reverse = true,
+		       .sport = 53);
+		CHECK(r.last.cap_len > headers && r.last.flags == 0);
 		rig_close(&r);
 	}
 }
