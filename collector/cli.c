@@ -10,7 +10,10 @@
 #include "sink.h"
 #include "units.h"
 
-#define DEFAULT_RINGBUF      (16u << 20)
+/* Each of the two rings. 8 MiB held every record at saturation on a 2-CPU machine (the reader
+ * is woken at 1 MiB and polls every 10 ms); 16 MiB, mapped twice each as ring buffers are, put a
+ * stalled collector over 128 MiB of RSS (tests/bench/memory.py). */
+#define DEFAULT_RINGBUF      (8u << 20)
 #define DEFAULT_MAX_FLOWS    65536
 #define DEFAULT_MAX_HEADER   65536
 #define DEFAULT_HTTP_TIMEOUT 30
@@ -119,7 +122,10 @@ static void usage(void)
 	       "                           active is given up first [%u]\n"
 	       "      --max-header-bytes N header block kept per HTTP message; longer ones are\n"
 	       "                           reported truncated, with their true size [%u]\n"
-	       "      --ringbuf-size SIZE  kernel ring buffer, a power of two [16M]\n"
+	       "      --ringbuf-size SIZE  each kernel ring buffer (socket filter, syscall "
+	       "probes),\n"
+	       "                           a power of two; raise it if kernel.ring_full or\n"
+	       "                           syscalls.ring_full count losses [8M]\n"
 	       "      --shutdown-timeout SEC  time sinks get to deliver at exit [%u]\n"
 	       "\n"
 	       "      --bench-mode MODE    for measuring the collector (tests/bench), not for "
