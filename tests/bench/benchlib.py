@@ -245,6 +245,41 @@ def retry_noisy(fn, max_other, tries):
     return best
 
 
+def add_modes_arg(parser, default=None):
+    parser.add_argument("--modes", default=default or ",".join(MODES),
+                        help=f"collector modes, from {', '.join(MODES)} [{default or 'all'}]")
+
+
+def parse_modes(parser, args):
+    """args.modes split into a list; an unknown name is a usage error."""
+    args.modes = [m for m in args.modes.split(",") if m]
+    unknown = [m for m in args.modes if m not in MODES]
+    if unknown:
+        parser.error(f"unknown mode(s) {unknown}: known are {list(MODES)}")
+    return args
+
+
+def run_helper(cmd, cpu):
+    """Runs one of the benchmark's C helpers pinned to cpu. Returns the key=value pairs of its
+    output line as a dict, and the share of the machine other jobs used meanwhile."""
+    window = CpuWindow()
+    out = subprocess.run(pinned(cmd, cpu), check=True, capture_output=True, text=True).stdout
+    window.close()
+    return dict(kv.split("=") for kv in out.split()), window.other_share()
+
+
+def interleaved(configs, args, run):
+    """run(config) for each config in turn, args.rounds times: interleaved, so that drift hits
+    every configuration alike; each run redone while the machine is busy (add_noise_args).
+    Returns {config: [results]}; None as a config means no collector."""
+    results = {c: [] for c in configs}
+    for r in range(args.rounds):
+        for c in configs:
+            progress(f"round {r + 1}/{args.rounds}: {c or 'baseline'}")
+            results[c].append(retry_noisy(lambda: run(c), args.max_other, args.tries))
+    return results
+
+
 def add_noise_args(parser, tries=3):
     parser.add_argument("--max-other", type=float, default=0.05,
                         help="redo a run when other jobs used more than this share of the "

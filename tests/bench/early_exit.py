@@ -23,24 +23,15 @@ def parse_args():
     p.add_argument("--rounds", type=int, default=7, help="runs per configuration [7]")
     p.add_argument("--iterations", type=int, default=2_000_000,
                    help="write+read pairs per run [2000000]")
-    p.add_argument("--modes", default=",".join(bl.MODES),
-                   help=f"collector modes, from {', '.join(bl.MODES)} [all]")
+    bl.add_modes_arg(p)
     bl.add_noise_args(p)
-    a = p.parse_args()
-    a.modes = [m for m in a.modes.split(",") if m]
-    if any(m not in bl.MODES for m in a.modes):
-        p.error(f"known modes: {list(bl.MODES)}")
-    return a
+    return bl.parse_modes(p, p.parse_args())
 
 
 def pairs_ns(binary, iterations):
     """{'ns': ns per pair, 'other': share of the machine other jobs used meanwhile}"""
-    window = bl.CpuWindow()
-    out = subprocess.run(bl.pinned([binary, str(iterations)], 0), check=True,
-                         capture_output=True, text=True).stdout
-    window.close()
-    return {"ns": float(dict(kv.split("=") for kv in out.split())["ns_per_pair"]),
-            "other": window.other_share()}
+    out, other = bl.run_helper([binary, str(iterations)], 0)
+    return {"ns": float(out["ns_per_pair"]), "other": other}
 
 
 def run_once(binary, args, mode, workdir):
@@ -61,12 +52,7 @@ def main():
     print(bl.describe_machine())
     binary = bl.compile_c("pipe_syscall", workdir)
     configs = [None, *args.modes]
-    results = {c: [] for c in configs}
-    for r in range(args.rounds):  # interleaved, so drift hits every configuration alike
-        for c in configs:
-            bl.progress(f"round {r + 1}/{args.rounds}: {c or 'baseline'}")
-            results[c].append(bl.retry_noisy(lambda: run_once(binary, args, c, workdir),
-                                             args.max_other, args.tries))
+    results = bl.interleaved(configs, args, lambda c: run_once(binary, args, c, workdir))
     base = [r["ns"] for r in results[None]]
     rows = []
     for c in configs:

@@ -19,7 +19,6 @@ Usage: sudo /usr/bin/python3 tests/bench/exchange_cost.py [--rounds 5] [--exchan
 
 import argparse
 import os
-import subprocess
 
 import benchlib as bl
 
@@ -28,25 +27,15 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=5, help="runs per configuration [5]")
     p.add_argument("--exchanges", type=int, default=100_000, help="exchanges per run [100000]")
-    p.add_argument("--modes", default="T0,T1,T2,T3,S",
-                   help=f"collector modes, from {', '.join(bl.MODES)} [T0,T1,T2,T3,S]")
+    bl.add_modes_arg(p, "T0,T1,T2,T3,S")
     bl.add_noise_args(p)
-    a = p.parse_args()
-    a.modes = [m for m in a.modes.split(",") if m]
-    if any(m not in bl.MODES for m in a.modes):
-        p.error(f"known modes: {list(bl.MODES)}")
-    return a
+    return bl.parse_modes(p, p.parse_args())
 
 
 def loop(binary, exchanges):
     """{'ns': ns per exchange, 'total': exchanges made, 'other': share others used}"""
-    window = bl.CpuWindow()
-    out = subprocess.run(bl.pinned([binary, str(exchanges)], 1), check=True,
-                         capture_output=True, text=True).stdout
-    window.close()
-    kv = dict(x.split("=") for x in out.split())
-    return {"ns": float(kv["ns_per_exchange"]), "total": int(kv["total"]),
-            "other": window.other_share()}
+    out, other = bl.run_helper([binary, str(exchanges)], 1)
+    return {"ns": float(out["ns_per_exchange"]), "total": int(out["total"]), "other": other}
 
 
 def run_once(binary, args, mode, workdir):
@@ -86,12 +75,7 @@ def main():
     print(bl.describe_machine())
     binary = bl.compile_c("exchange_loop", workdir)
     configs = [None, *args.modes]
-    results = {c: [] for c in configs}
-    for r in range(args.rounds):  # interleaved, so drift hits every configuration alike
-        for c in configs:
-            bl.progress(f"round {r + 1}/{args.rounds}: {c or 'baseline'}")
-            results[c].append(bl.retry_noisy(lambda: run_once(binary, args, c, workdir),
-                                             args.max_other, args.tries))
+    results = bl.interleaved(configs, args, lambda c: run_once(binary, args, c, workdir))
     base = bl.median([r["ns"] for r in results[None]])
     totals = {}
     rows = [["baseline", " ".join(f"{r['ns']:.0f}" for r in results[None]), f"{base:.0f}",

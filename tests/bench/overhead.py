@@ -30,8 +30,7 @@ def parse_args():
     p.add_argument("--rounds", type=int, default=5, help="with-collector runs per mode [5]")
     p.add_argument("--duration", type=int, default=5, help="seconds per run [5]")
     p.add_argument("--connections", type=int, default=50, help="wrk connections [50]")
-    p.add_argument("--modes", default=",".join(bl.MODES),
-                   help=f"collector modes, from {', '.join(bl.MODES)} [all]")
+    bl.add_modes_arg(p)
     p.add_argument("--fractions", default="0.25,0.5",
                    help="fixed-rate loads, as fractions of the baseline throughput [0.25,0.5]")
     p.add_argument("--fixed-rounds", type=int, default=3, help="fixed-rate runs per mode [3]")
@@ -42,11 +41,7 @@ def parse_args():
     p.add_argument("--perf", action="store_true",
                    help="at the end, two profiled closed-loop runs of the first mode: perf "
                         "record -a -g (whole machine), then --call-graph dwarf on the collector")
-    a = p.parse_args()
-    a.modes = [m for m in a.modes.split(",") if m]
-    unknown = [m for m in a.modes if m not in bl.MODES]
-    if unknown:
-        p.error(f"unknown mode(s) {unknown}: known are {list(bl.MODES)}")
+    a = bl.parse_modes(p, p.parse_args())
     a.fractions = [float(f) for f in a.fractions.split(",") if f]
     return a
 
