@@ -262,7 +262,8 @@ static size_t list_rotated(struct file_state *st, struct rotated **out)
 			v[i].plain = true;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), newest_first);
+	if (n > 1) /* v is NULL when there are none, and qsort's base must not be */
+		qsort(v, n, sizeof(*v), newest_first);
 	*out = v;
 	return n;
 }
