@@ -216,7 +216,7 @@ static void split_authority(struct url_parts *u)
 			u->port = (struct http_slice){close + 2, a.n - (size_t)(close - a.p) - 2};
 		return;
 	}
-	colon = memchr(a.p, ':', a.n);
+	colon = a.n ? memchr(a.p, ':', a.n) : NULL; /* no Host: a.p is NULL */
 	u->domain = (struct http_slice){a.p, colon ? (size_t)(colon - a.p) : a.n};
 	if (colon)
 		u->port = (struct http_slice){colon + 1, a.n - (size_t)(colon - a.p) - 1};
