@@ -17,46 +17,51 @@ bool encode_header_redacted(struct http_slice name)
 	return false;
 }
 
-static void jw_slice(struct jw *w, const char *key, struct http_slice s)
+/* HTTP and DNS events are written directly (jw_lit and jw_val_*: literal member names and
+ * punctuation), the stats event through the checked calls: events are the hot path, and their
+ * structure is fixed, so tests/unit/test_encode_json.c pins it whole. Every object below opens
+ * with a member it always has, so optional members follow with their comma. */
+
+static void slice(struct jw *w, struct http_slice s)
 {
-	jw_strn(w, key, s.p, s.n);
+	jw_val_str(w, s.p, s.n);
 }
 
+/* The top-level object, left open. */
 static void begin_event(struct jw *w, const struct l7_event *ev, const struct encode_opts *o,
                         const char *kind)
 {
-	jw_obj_open(w, NULL);
-	jw_time(w, "@timestamp", ev->ts_start);
-	jw_str(w, "schema_version", L7_SCHEMA_VERSION);
-	jw_obj_open(w, "event");
-	jw_str(w, "kind", kind);
-	if (ev->dataset != L7_DATASET_STATS) {
-		jw_arr_open(w, "category");
-		jw_str(w, NULL, "network");
-		if (ev->dataset == L7_DATASET_HTTP)
-			jw_str(w, NULL, "web");
-		jw_arr_close(w);
-		jw_arr_open(w, "type");
-		jw_str(w, NULL, "protocol");
-		jw_arr_close(w);
-	}
-	jw_str(w, "dataset", l7_dataset_name(ev->dataset));
-	jw_time(w, "start", ev->ts_start);
-	jw_time(w, "end", ev->ts_end);
-	jw_u64(w, "duration", ev->ts_end > ev->ts_start ? ev->ts_end - ev->ts_start : 0);
-	jw_obj_close(w);
-	jw_obj_open(w, "host");
-	jw_str(w, "name", o->host_name);
-	jw_obj_close(w);
+	jw_lit(w, "{\"@timestamp\":");
+	jw_val_time(w, ev->ts_start);
+	jw_lit(w, ",\"schema_version\":\"" L7_SCHEMA_VERSION "\",\"event\":{\"kind\":");
+	jw_val_cstr(w, kind);
+	if (ev->dataset == L7_DATASET_HTTP)
+		jw_lit(w, ",\"category\":[\"network\",\"web\"],\"type\":[\"protocol\"]");
+	else if (ev->dataset != L7_DATASET_STATS)
+		jw_lit(w, ",\"category\":[\"network\"],\"type\":[\"protocol\"]");
+	jw_lit(w, ",\"dataset\":");
+	jw_val_cstr(w, l7_dataset_name(ev->dataset));
+	jw_lit(w, ",\"start\":");
+	jw_val_time(w, ev->ts_start);
+	jw_lit(w, ",\"end\":");
+	jw_val_time(w, ev->ts_end);
+	jw_lit(w, ",\"duration\":");
+	jw_val_u64(w, ev->ts_end > ev->ts_start ? ev->ts_end - ev->ts_start : 0);
+	jw_lit(w, "},\"host\":{\"name\":");
+	jw_val_cstr(w, o->host_name);
+	jw_lit(w, "}");
 }
 
-static void endpoint(struct jw *w, const char *key, const char *ip, uint16_t port, uint64_t bytes)
+/* An endpoint object's members, after its ,"name":{ */
+static void endpoint(struct jw *w, const char *ip, uint16_t port, uint64_t bytes)
 {
-	jw_obj_open(w, key);
-	jw_str(w, "ip", ip);
-	jw_u64(w, "port", port);
-	jw_u64(w, "bytes", bytes);
-	jw_obj_close(w);
+	jw_lit(w, "\"ip\":");
+	jw_val_cstr(w, ip);
+	jw_lit(w, ",\"port\":");
+	jw_val_u64(w, port);
+	jw_lit(w, ",\"bytes\":");
+	jw_val_u64(w, bytes);
+	jw_lit(w, "}");
 }
 
 /* ECS names both views of a connection: source/destination and client/server. Here the client
@@ -66,68 +71,87 @@ static void network(struct jw *w, const struct l7_event *ev, const char *protoco
 	const struct l7_tuple *t = &ev->tuple;
 	char cip[L7_ADDRSTRLEN], sip[L7_ADDRSTRLEN];
 
-	jw_obj_open(w, "network");
-	jw_str(w, "transport", t->proto == IPPROTO_UDP ? "udp" : "tcp");
-	jw_str(w, "type", t->family == AF_INET6 ? "ipv6" : "ipv4");
-	jw_str(w, "protocol", protocol);
-	if (ev->community_id)
-		jw_str(w, "community_id", ev->community_id);
-	jw_u64(w, "bytes", ev->client_bytes + ev->server_bytes);
-	jw_obj_close(w);
+	jw_lit(w, ",\"network\":{\"transport\":");
+	jw_val_cstr(w, t->proto == IPPROTO_UDP ? "udp" : "tcp");
+	jw_lit(w, ",\"type\":");
+	jw_val_cstr(w, t->family == AF_INET6 ? "ipv6" : "ipv4");
+	jw_lit(w, ",\"protocol\":");
+	jw_val_cstr(w, protocol);
+	if (ev->community_id) {
+		jw_lit(w, ",\"community_id\":");
+		jw_val_cstr(w, ev->community_id);
+	}
+	jw_lit(w, ",\"bytes\":");
+	jw_val_u64(w, ev->client_bytes + ev->server_bytes);
+	jw_lit(w, "}");
 	addr_format(t->family, t->saddr, cip);
 	addr_format(t->family, t->daddr, sip);
-	endpoint(w, "source", cip, t->sport, ev->client_bytes);
-	endpoint(w, "destination", sip, t->dport, ev->server_bytes);
-	endpoint(w, "client", cip, t->sport, ev->client_bytes);
-	endpoint(w, "server", sip, t->dport, ev->server_bytes);
+	jw_lit(w, ",\"source\":{");
+	endpoint(w, cip, t->sport, ev->client_bytes);
+	jw_lit(w, ",\"destination\":{");
+	endpoint(w, sip, t->dport, ev->server_bytes);
+	jw_lit(w, ",\"client\":{");
+	endpoint(w, cip, t->sport, ev->client_bytes);
+	jw_lit(w, ",\"server\":{");
+	endpoint(w, sip, t->dport, ev->server_bytes);
 }
 
-static void id_string(struct jw *w, const char *obj, uint32_t id)
+/* {"id":"N"}: ECS user.id and group.id are keywords, strings. */
+static void id_object(struct jw *w, uint32_t id)
 {
 	char buf[11];
 	int n = 0;
 
-	/* ECS user.id and group.id are keywords: strings. */
 	do {
 		buf[sizeof(buf) - 1 - n++] = (char)('0' + id % 10);
 		id /= 10;
 	} while (id);
-	jw_obj_open(w, obj);
-	jw_strn(w, "id", buf + sizeof(buf) - n, (size_t)n);
-	jw_obj_close(w);
+	jw_lit(w, "{\"id\":");
+	jw_val_str(w, buf + sizeof(buf) - n, (size_t)n);
+	jw_lit(w, "}");
 }
 
 static void process(struct jw *w, const struct ev_process *p)
 {
-	jw_obj_open(w, "process");
-	jw_u64(w, "pid", p->pid);
-	if (p->name)
-		jw_str(w, "name", p->name);
-	if (p->executable)
-		jw_str(w, "executable", p->executable);
-	jw_obj_open(w, "thread");
-	jw_u64(w, "id", p->tid);
-	if (p->thread_name)
-		jw_str(w, "name", p->thread_name);
-	jw_obj_close(w);
-	id_string(w, "user", p->uid);
-	id_string(w, "group", p->gid);
-	jw_obj_close(w);
+	jw_lit(w, ",\"process\":{\"pid\":");
+	jw_val_u64(w, p->pid);
+	if (p->name) {
+		jw_lit(w, ",\"name\":");
+		jw_val_cstr(w, p->name);
+	}
+	if (p->executable) {
+		jw_lit(w, ",\"executable\":");
+		jw_val_cstr(w, p->executable);
+	}
+	jw_lit(w, ",\"thread\":{\"id\":");
+	jw_val_u64(w, p->tid);
+	if (p->thread_name) {
+		jw_lit(w, ",\"name\":");
+		jw_val_cstr(w, p->thread_name);
+	}
+	jw_lit(w, "},\"user\":");
+	id_object(w, p->uid);
+	jw_lit(w, ",\"group\":");
+	id_object(w, p->gid);
+	jw_lit(w, "}");
 	if (p->container_id) {
-		jw_obj_open(w, "container");
-		jw_str(w, "id", p->container_id);
-		jw_obj_close(w);
+		jw_lit(w, ",\"container\":{\"id\":");
+		jw_val_cstr(w, p->container_id);
+		jw_lit(w, "}");
 	}
 }
 
 static void capture(struct jw *w, const struct l7_event *ev)
 {
-	jw_obj_open(w, "capture");
-	jw_str(w, "source", l7_source_name(ev->source));
-	if (ev->interface)
-		jw_str(w, "interface", ev->interface);
-	jw_bool(w, "truncated", ev->truncated);
-	jw_obj_close(w);
+	jw_lit(w, ",\"capture\":{\"source\":");
+	jw_val_cstr(w, l7_source_name(ev->source));
+	if (ev->interface) {
+		jw_lit(w, ",\"interface\":");
+		jw_val_cstr(w, ev->interface);
+	}
+	jw_lit(w, ",\"truncated\":");
+	jw_val_bool(w, ev->truncated);
+	jw_lit(w, "}");
 }
 
 /* Content-Type without its parameters. */
@@ -145,8 +169,10 @@ static void mime_type(struct jw *w, const struct http_head *h)
 		v.n = (size_t)(semi - v.p);
 	while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t'))
 		v.n--;
-	if (v.n)
-		jw_slice(w, "mime_type", v);
+	if (v.n) {
+		jw_lit(w, ",\"mime_type\":");
+		slice(w, v);
+	}
 }
 
 /* Header fields by lower-cased name; repeated fields joined with ", " (RFC 9110 5.3). */
@@ -154,7 +180,9 @@ static void headers(struct jw *w, const struct http_head *h)
 {
 	struct jw_piece joined[2 * HTTP_MAX_HEADERS];
 
-	jw_obj_open(w, "headers");
+	bool first = true;
+
+	jw_lit(w, ",\"headers\":{");
 	for (uint16_t i = 0; i < h->n_headers; i++) {
 		struct http_slice name = h->headers[i].name;
 		char key[128];
@@ -170,11 +198,15 @@ static void headers(struct jw *w, const struct http_head *h)
 		for (k = 0; k < n; k++)
 			key[k] = (char)(name.p[k] >= 'A' && name.p[k] <= 'Z' ? name.p[k] + 32
 			                                                     : name.p[k]);
-		key[n] = '\0';
+		if (!first)
+			jw_lit(w, ",");
+		first = false;
+		jw_val_str(w, key, n);
 		if (encode_header_redacted(name)) {
-			jw_str(w, key, "[REDACTED]");
+			jw_lit(w, ":\"[REDACTED]\"");
 			continue;
 		}
+		jw_lit(w, ":");
 		for (j = i; j < h->n_headers; j++) {
 			const struct http_header *hd = &h->headers[j];
 
@@ -184,9 +216,9 @@ static void headers(struct jw *w, const struct http_head *h)
 				joined[pieces++] = (struct jw_piece){", ", 2};
 			joined[pieces++] = (struct jw_piece){hd->value.p, hd->value.n};
 		}
-		jw_strv(w, key, joined, pieces);
+		jw_val_strv(w, joined, pieces);
 	}
-	jw_obj_close(w);
+	jw_lit(w, "}");
 }
 
 struct url_parts {
@@ -281,15 +313,22 @@ static void url(struct jw *w, const struct l7_event *ev)
 	char ip[L7_ADDRSTRLEN], port[8];
 
 	url_split(rq, &u);
-	jw_obj_open(w, "url");
-	jw_slice(w, "scheme", u.scheme);
-	if (u.domain.n)
-		jw_slice(w, "domain", u.domain);
-	jw_u64(w, "port", parse_port(u.port, ev->tuple.dport));
-	if (u.path.n)
-		jw_slice(w, "path", u.path);
-	if (u.query.n)
-		jw_slice(w, "query", u.query);
+	jw_lit(w, ",\"url\":{\"scheme\":");
+	slice(w, u.scheme);
+	if (u.domain.n) {
+		jw_lit(w, ",\"domain\":");
+		slice(w, u.domain);
+	}
+	jw_lit(w, ",\"port\":");
+	jw_val_u64(w, parse_port(u.port, ev->tuple.dport));
+	if (u.path.n) {
+		jw_lit(w, ",\"path\":");
+		slice(w, u.path);
+	}
+	if (u.query.n) {
+		jw_lit(w, ",\"query\":");
+		slice(w, u.query);
+	}
 	/* url.full: scheme://authority/path?query, with the server's address when the request
 	 * named no host (HTTP/1.0). */
 	full[n++] = (struct jw_piece){u.scheme.p, u.scheme.n};
@@ -311,8 +350,9 @@ static void url(struct jw *w, const struct l7_event *ev)
 		full[n++] = (struct jw_piece){"?", 1};
 		full[n++] = (struct jw_piece){u.query.p, u.query.n};
 	}
-	jw_strv(w, "full", full, n);
-	jw_obj_close(w);
+	jw_lit(w, ",\"full\":");
+	jw_val_strv(w, full, n);
+	jw_lit(w, "}");
 }
 
 static void http(struct jw *w, const struct l7_event *ev, const struct encode_opts *o)
@@ -323,73 +363,99 @@ static void http(struct jw *w, const struct l7_event *ev, const struct encode_op
 	const struct http_header *ref = http_find_header(rq, "referer");
 	char version[4] = "1.x";
 
-	jw_obj_open(w, "http");
+	/* "http" opens with "request" unless the version is known (ECS orders nothing). */
+	jw_lit(w, ",\"http\":{");
 	if (!rq->start_line_cut || rs) {
 		version[2] =
 		        (char)('0' + (rq->start_line_cut ? rs->minor_version : rq->minor_version));
-		jw_str(w, "version", version);
+		jw_lit(w, "\"version\":");
+		jw_val_str(w, version, 3);
+		jw_lit(w, ",");
 	}
-	jw_obj_open(w, "request");
-	jw_slice(w, "method", rq->method);
-	jw_u64(w, "bytes", h->req_bytes);
-	jw_obj_open(w, "body");
-	jw_u64(w, "bytes", h->req_body_bytes);
-	jw_obj_close(w);
+	jw_lit(w, "\"request\":{\"method\":");
+	slice(w, rq->method);
+	jw_lit(w, ",\"bytes\":");
+	jw_val_u64(w, h->req_bytes);
+	jw_lit(w, ",\"body\":{\"bytes\":");
+	jw_val_u64(w, h->req_body_bytes);
+	jw_lit(w, "}");
 	mime_type(w, rq);
-	if (ref)
-		jw_slice(w, "referrer", ref->value);
+	if (ref) {
+		jw_lit(w, ",\"referrer\":");
+		slice(w, ref->value);
+	}
 	if (o->http_headers)
 		headers(w, rq);
-	jw_obj_close(w);
+	jw_lit(w, "}");
 	if (rs) {
-		jw_obj_open(w, "response");
-		jw_u64(w, "status_code", rs->status);
-		jw_u64(w, "bytes", h->resp_bytes);
-		jw_obj_open(w, "body");
-		jw_u64(w, "bytes", h->resp_body_bytes);
-		jw_obj_close(w);
+		jw_lit(w, ",\"response\":{\"status_code\":");
+		jw_val_u64(w, rs->status);
+		jw_lit(w, ",\"bytes\":");
+		jw_val_u64(w, h->resp_bytes);
+		jw_lit(w, ",\"body\":{\"bytes\":");
+		jw_val_u64(w, h->resp_body_bytes);
+		jw_lit(w, "}");
 		mime_type(w, rs);
 		if (o->http_headers)
 			headers(w, rs);
-		jw_obj_close(w);
+		jw_lit(w, "}");
 	}
-	jw_obj_close(w);
+	jw_lit(w, "}");
 	url(w, ev);
 	if (ua) {
-		jw_obj_open(w, "user_agent");
-		jw_slice(w, "original", ua->value);
-		jw_obj_close(w);
+		jw_lit(w, ",\"user_agent\":{\"original\":");
+		slice(w, ua->value);
+		jw_lit(w, "}");
 	}
 }
 
-static void dns_flag(struct jw *w, bool on, const char *name)
+/* An element of an array written directly: the comma unless it is the first. */
+static void element(struct jw *w, bool *first)
 {
-	if (on)
-		jw_str(w, NULL, name);
+	if (!*first)
+		jw_lit(w, ",");
+	*first = false;
+}
+
+static void dns_flag(struct jw *w, bool *first, bool on, const char *name)
+{
+	if (on) {
+		element(w, first);
+		jw_val_cstr(w, name);
+	}
 }
 
 static void dns_answers(struct jw *w, const struct dns_msg *r)
 {
 	char t[16], c[16];
+	bool first = true;
 
-	jw_arr_open(w, "answers");
+	jw_lit(w, ",\"answers\":[");
 	for (uint16_t i = 0; i < r->n_answers; i++) {
 		const struct dns_rr *a = &r->answers[i];
 
-		jw_obj_open(w, NULL);
-		jw_str(w, "name", a->name);
-		jw_str(w, "type", dns_type_name(a->type, t));
-		jw_str(w, "class", dns_class_name(a->class, c));
-		jw_u64(w, "ttl", a->ttl);
-		jw_str(w, "data", a->data);
-		jw_obj_close(w);
+		element(w, &first);
+		jw_lit(w, "{\"name\":");
+		jw_val_cstr(w, a->name);
+		jw_lit(w, ",\"type\":");
+		jw_val_cstr(w, dns_type_name(a->type, t));
+		jw_lit(w, ",\"class\":");
+		jw_val_cstr(w, dns_class_name(a->class, c));
+		jw_lit(w, ",\"ttl\":");
+		jw_val_u64(w, a->ttl);
+		jw_lit(w, ",\"data\":");
+		jw_val_cstr(w, a->data);
+		jw_lit(w, "}");
 	}
-	jw_arr_close(w);
-	jw_arr_open(w, "resolved_ip");
-	for (uint16_t i = 0; i < r->n_answers; i++)
-		if (r->answers[i].type == 1 || r->answers[i].type == 28) /* A, AAAA */
-			jw_str(w, NULL, r->answers[i].data);
-	jw_arr_close(w);
+	jw_lit(w, "],\"resolved_ip\":[");
+	first = true;
+	for (uint16_t i = 0; i < r->n_answers; i++) {
+		if (r->answers[i].type == 1 || r->answers[i].type == 28) { /* A, AAAA */
+			element(w, &first);
+			jw_val_cstr(w, r->answers[i].data);
+		}
+	}
+	jw_lit(w, "]");
 }
 
 /* ECS dns.*: the header of the response when there is one (its flags say what the server did),
@@ -398,77 +464,93 @@ static void dns(struct jw *w, const struct l7_event *ev)
 {
 	const struct dns_msg *q = ev->dns.query, *r = ev->dns.resp, *m = r ? r : q, *ask;
 	char buf[16];
+	bool first = true;
 
-	jw_obj_open(w, "dns");
-	jw_str(w, "type", r ? "answer" : "query");
-	jw_strn(w, "id", buf, (size_t)snprintf(buf, sizeof(buf), "%u", m->id));
-	jw_str(w, "op_code", dns_opcode_name(m->opcode, buf));
-	jw_arr_open(w, "header_flags");
-	dns_flag(w, m->aa, "AA");
-	dns_flag(w, m->tc, "TC");
-	dns_flag(w, m->rd, "RD");
-	dns_flag(w, m->ra, "RA");
-	dns_flag(w, m->ad, "AD");
-	dns_flag(w, m->cd, "CD");
-	jw_arr_close(w);
-	if (r)
-		jw_str(w, "response_code", dns_rcode_name(r->rcode, buf));
+	jw_lit(w, ",\"dns\":{\"type\":");
+	jw_val_cstr(w, r ? "answer" : "query");
+	jw_lit(w, ",\"id\":");
+	jw_val_str(w, buf, (size_t)snprintf(buf, sizeof(buf), "%u", m->id));
+	jw_lit(w, ",\"op_code\":");
+	jw_val_cstr(w, dns_opcode_name(m->opcode, buf));
+	jw_lit(w, ",\"header_flags\":[");
+	dns_flag(w, &first, m->aa, "AA");
+	dns_flag(w, &first, m->tc, "TC");
+	dns_flag(w, &first, m->rd, "RD");
+	dns_flag(w, &first, m->ra, "RA");
+	dns_flag(w, &first, m->ad, "AD");
+	dns_flag(w, &first, m->cd, "CD");
+	jw_lit(w, "]");
+	if (r) {
+		jw_lit(w, ",\"response_code\":");
+		jw_val_cstr(w, dns_rcode_name(r->rcode, buf));
+	}
 	/* The question as asked, or as the response repeats it. */
 	ask = q && q->has_question ? q : m;
 	if (ask->has_question) {
-		jw_obj_open(w, "question");
-		jw_str(w, "name", ask->question.name);
-		jw_str(w, "type", dns_type_name(ask->question.type, buf));
-		jw_str(w, "class", dns_class_name(ask->question.class, buf));
-		jw_obj_close(w);
+		jw_lit(w, ",\"question\":{\"name\":");
+		jw_val_cstr(w, ask->question.name);
+		jw_lit(w, ",\"type\":");
+		jw_val_cstr(w, dns_type_name(ask->question.type, buf));
+		jw_lit(w, ",\"class\":");
+		jw_val_cstr(w, dns_class_name(ask->question.class, buf));
+		jw_lit(w, "}");
 	}
 	if (r)
 		dns_answers(w, r);
-	jw_obj_close(w);
+	jw_lit(w, "}");
 }
 
 /* What ECS has no field for: EDNS as each side advertised it, and records left out. */
 static void l7_dns(struct jw *w, const struct l7_event *ev)
 {
 	const struct dns_msg *side[2] = {ev->dns.query, ev->dns.resp};
-	const char *names[2] = {"query", "response"};
+	static const char *const names[2] = {"\"query\":{\"edns\":{\"udp_size\":",
+	                                     "\"response\":{\"edns\":{\"udp_size\":"};
+	bool first = true;
 
-	jw_obj_open(w, "dns");
+	jw_lit(w, ",\"dns\":{");
 	for (int i = 0; i < 2; i++) {
 		if (!side[i] || !side[i]->has_edns)
 			continue;
-		jw_obj_open(w, names[i]);
-		jw_obj_open(w, "edns");
-		jw_u64(w, "udp_size", side[i]->edns_udp_size);
-		jw_bool(w, "do", side[i]->edns_do);
-		jw_obj_close(w);
-		jw_obj_close(w);
+		element(w, &first);
+		jw_raw(w, names[i], strlen(names[i]));
+		jw_val_u64(w, side[i]->edns_udp_size);
+		jw_lit(w, ",\"do\":");
+		jw_val_bool(w, side[i]->edns_do);
+		jw_lit(w, "}}");
 	}
-	if (ev->dns.resp)
-		jw_bool(w, "answers_dropped", ev->dns.resp->answers_dropped);
-	jw_obj_close(w);
+	if (ev->dns.resp) {
+		element(w, &first);
+		jw_lit(w, "\"answers_dropped\":");
+		jw_val_bool(w, ev->dns.resp->answers_dropped);
+	}
+	jw_lit(w, "}");
 }
 
 static void l7(struct jw *w, const struct l7_event *ev)
 {
-	jw_obj_open(w, "l7");
-	jw_str(w, "status", ev->status);
-	if (ev->role)
-		jw_str(w, "role", ev->role);
+	jw_lit(w, ",\"l7\":{\"status\":");
+	jw_val_cstr(w, ev->status);
+	if (ev->role) {
+		jw_lit(w, ",\"role\":");
+		jw_val_cstr(w, ev->role);
+	}
 	if (ev->dataset == L7_DATASET_DNS) {
 		l7_dns(w, ev);
 	} else if (ev->http.resp) {
-		jw_obj_open(w, "http");
-		jw_slice(w, "status_phrase", ev->http.resp->reason);
-		jw_obj_close(w);
+		jw_lit(w, ",\"http\":{\"status_phrase\":");
+		slice(w, ev->http.resp->reason);
+		jw_lit(w, "}");
 	}
-	jw_obj_close(w);
+	jw_lit(w, "}");
 }
 
+/* Names from every layer, a cold path: through the checked calls. */
 static void stats(struct jw *w, const struct ev_stats *s)
 {
 	const char *group = NULL;
 
+	jw_resume_object(w);
 	jw_obj_open(w, "l7");
 	jw_obj_open(w, "stats");
 	jw_u64(w, "uptime_ns", s->uptime_ns);
@@ -487,6 +569,7 @@ static void stats(struct jw *w, const struct ev_stats *s)
 		jw_obj_close(w);
 	jw_obj_close(w);
 	jw_obj_close(w);
+	jw_obj_close(w); /* the event */
 }
 
 int encode_json(struct jw *w, const struct l7_event *ev, const struct encode_opts *o)
@@ -505,8 +588,8 @@ int encode_json(struct jw *w, const struct l7_event *ev, const struct encode_opt
 			http(w, ev, o);
 		capture(w, ev);
 		l7(w, ev);
+		jw_lit(w, "}");
 	}
-	jw_obj_close(w);
-	jw_raw(w, "\n", 1);
+	jw_lit(w, "\n");
 	return jw_error(w);
 }

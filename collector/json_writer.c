@@ -384,6 +384,17 @@ void jw_obj_open(struct jw *w, const char *key)
 	open_container(w, key, true);
 }
 
+void jw_resume_object(struct jw *w)
+{
+	if (w->depth != 0 || w->len == 0 || w->buf[0] != '{') {
+		fail_misuse(w);
+		return;
+	}
+	w->depth = 1;
+	w->in_object |= 1;
+	w->first[0] = false;
+}
+
 void jw_obj_close(struct jw *w)
 {
 	close_container(w, true);
@@ -401,15 +412,70 @@ void jw_arr_close(struct jw *w)
 
 /* ---- values -------------------------------------------------------------------------------- */
 
+void jw_val_str(struct jw *w, const char *s, size_t n)
+{
+	put_string(w, s, n);
+}
+
 /* A NULL string is written as null, so optional fields need no branch at every call site. */
+void jw_val_cstr(struct jw *w, const char *s)
+{
+	if (s)
+		put_string(w, s, strlen(s));
+	else
+		put(w, "null", 4);
+}
+
+void jw_val_strv(struct jw *w, const struct jw_piece *pieces, size_t n)
+{
+	put(w, "\"", 1);
+	for (size_t i = 0; i < n; i++)
+		put_chars(w, (const uint8_t *)pieces[i].p, pieces[i].n);
+	put(w, "\"", 1);
+}
+
+/* "00" to "99": integers are written two digits per division. */
+static const char digit_pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
+
+static void put_integer(struct jw *w, uint64_t magnitude, bool negative)
+{
+	char digits[1 + 20]; /* sign and UINT64_MAX */
+	char *end = digits + sizeof(digits);
+	char *p = end;
+
+	while (magnitude >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (magnitude % 100), 2);
+		magnitude /= 100;
+	}
+	if (magnitude >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * magnitude, 2);
+	} else {
+		*--p = (char)('0' + magnitude);
+	}
+	if (negative)
+		*--p = '-';
+	put(w, p, (size_t)(end - p));
+}
+
+void jw_val_u64(struct jw *w, uint64_t v)
+{
+	put_integer(w, v, false);
+}
+
+void jw_val_bool(struct jw *w, bool v)
+{
+	put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
 void jw_str(struct jw *w, const char *key, const char *s)
 {
-	if (!s) {
-		if (begin_value(w, key))
-			put(w, "null", 4);
-		return;
-	}
-	jw_strn(w, key, s, strlen(s));
+	if (begin_value(w, key))
+		jw_val_cstr(w, s);
 }
 
 void jw_strn(struct jw *w, const char *key, const char *s, size_t n)
@@ -420,45 +486,27 @@ void jw_strn(struct jw *w, const char *key, const char *s, size_t n)
 
 void jw_strv(struct jw *w, const char *key, const struct jw_piece *pieces, size_t n)
 {
-	if (!begin_value(w, key))
-		return;
-	put(w, "\"", 1);
-	for (size_t i = 0; i < n; i++)
-		put_chars(w, (const uint8_t *)pieces[i].p, pieces[i].n);
-	put(w, "\"", 1);
-}
-
-static void put_integer(struct jw *w, const char *key, uint64_t magnitude, bool negative)
-{
-	char digits[1 + 20]; /* sign and UINT64_MAX */
-	char *end = digits + sizeof(digits);
-	char *p = end;
-
-	do {
-		*--p = (char)('0' + magnitude % 10);
-		magnitude /= 10;
-	} while (magnitude);
-	if (negative)
-		*--p = '-';
 	if (begin_value(w, key))
-		put(w, p, (size_t)(end - p));
+		jw_val_strv(w, pieces, n);
 }
 
 void jw_u64(struct jw *w, const char *key, uint64_t v)
 {
-	put_integer(w, key, v, false);
+	if (begin_value(w, key))
+		put_integer(w, v, false);
 }
 
 void jw_i64(struct jw *w, const char *key, int64_t v)
 {
 	/* Unsigned negation, because -INT64_MIN does not fit in int64_t. */
-	put_integer(w, key, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
+	if (begin_value(w, key))
+		put_integer(w, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void jw_bool(struct jw *w, const char *key, bool v)
 {
 	if (begin_value(w, key))
-		put(w, v ? "true" : "false", v ? 4 : 5);
+		jw_val_bool(w, v);
 }
 
 struct civil_date {
@@ -495,23 +543,40 @@ static void format_fixed(char *p, uint32_t v, size_t width)
 	}
 }
 
-void jw_time(struct jw *w, const char *key, uint64_t unix_ns)
+/* An event's times are nearly always in one second, and so are consecutive events': the date and
+ * time of day are formatted once per second the writer sees (w->second), the nanoseconds every
+ * time. */
+void jw_val_time(struct jw *w, uint64_t unix_ns)
 {
 	uint64_t secs = unix_ns / NSEC_PER_SEC;
-	uint32_t sod = (uint32_t)(secs % SEC_PER_DAY);
-	/* UINT64_MAX ns is in the year 2554: the day count fits and the year has four digits. */
-	struct civil_date date = civil_from_days((uint32_t)(secs / SEC_PER_DAY));
 	char text[] = "\"YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ\"";
 
-	format_fixed(text + 1, date.year, 4);
-	format_fixed(text + 6, date.month, 2);
-	format_fixed(text + 9, date.day, 2);
-	format_fixed(text + 12, sod / 3600, 2);
-	format_fixed(text + 15, sod / 60 % 60, 2);
-	format_fixed(text + 18, sod % 60, 2);
+	if (!w->second.valid || w->second.secs != secs) {
+		uint32_t sod = (uint32_t)(secs % SEC_PER_DAY);
+		/* UINT64_MAX ns is in the year 2554: the day count fits, the year has four digits.
+		 */
+		struct civil_date date = civil_from_days((uint32_t)(secs / SEC_PER_DAY));
+		char *t = w->second.text;
+
+		memcpy(t, "YYYY-MM-DDTHH:MM:SS", sizeof(w->second.text));
+		format_fixed(t, date.year, 4);
+		format_fixed(t + 5, date.month, 2);
+		format_fixed(t + 8, date.day, 2);
+		format_fixed(t + 11, sod / 3600, 2);
+		format_fixed(t + 14, sod / 60 % 60, 2);
+		format_fixed(t + 17, sod % 60, 2);
+		w->second.secs = secs;
+		w->second.valid = true;
+	}
+	memcpy(text + 1, w->second.text, sizeof(w->second.text));
 	format_fixed(text + 21, (uint32_t)(unix_ns % NSEC_PER_SEC), 9);
+	put(w, text, sizeof(text) - 1);
+}
+
+void jw_time(struct jw *w, const char *key, uint64_t unix_ns)
+{
 	if (begin_value(w, key))
-		put(w, text, sizeof(text) - 1);
+		jw_val_time(w, unix_ns);
 }
 
 void jw_raw(struct jw *w, const char *s, size_t n)

@@ -374,6 +374,50 @@ static void test_pieces(void)
 	jw_free(&w);
 }
 
+/* Writing directly: literals and values, then the checked calls carrying on in the same object. */
+static void test_direct(void)
+{
+	const struct jw_piece pieces[] = {{"a", 1}, {"\"", 1}};
+	struct jw w;
+
+	jw_init(&w);
+	jw_lit(&w, "{\"s\":");
+	jw_val_str(&w, "x\ny", 3);
+	jw_lit(&w, ",\"c\":");
+	jw_val_cstr(&w, NULL);
+	jw_lit(&w, ",\"v\":");
+	jw_val_strv(&w, pieces, 2);
+	jw_lit(&w, ",\"u\":[");
+	jw_val_u64(&w, 0);
+	jw_lit(&w, ",");
+	jw_val_u64(&w, 9);
+	jw_lit(&w, ",");
+	jw_val_u64(&w, 10);
+	jw_lit(&w, ",");
+	jw_val_u64(&w, 99);
+	jw_lit(&w, ",");
+	jw_val_u64(&w, 100);
+	jw_lit(&w, ",");
+	jw_val_u64(&w, UINT64_MAX);
+	jw_lit(&w, "],\"b\":");
+	jw_val_bool(&w, false);
+	jw_lit(&w, ",\"t\":");
+	jw_val_time(&w, 1795315404123456789u);
+	jw_resume_object(&w);
+	jw_u64(&w, "checked", 1);
+	jw_obj_close(&w);
+	check_output(&w, "{\"s\":\"x\\ny\",\"c\":null,\"v\":\"a\\\"\","
+	                 "\"u\":[0,9,10,99,100,18446744073709551615],\"b\":false,"
+	                 "\"t\":\"2026-11-22T02:43:24.123456789Z\",\"checked\":1}");
+
+	/* Only a top-level object the buffer holds can be resumed. */
+	jw_reset(&w);
+	jw_lit(&w, "[1");
+	jw_resume_object(&w);
+	CHECK(jw_error(&w) == -EINVAL);
+	jw_free(&w);
+}
+
 static void check_time(uint64_t unix_ns, const char *want)
 {
 	char quoted[40];
@@ -400,6 +444,7 @@ static void test_time(void)
 {
 	const uint64_t year_2400 = 13569465600u; /* seconds */
 	uint64_t rng = 0x9e3779b97f4a7c15u;
+	time_t prev = 0;
 	struct jw w;
 
 	check_time(0, "1970-01-01T00:00:00.000000000Z");
@@ -419,9 +464,13 @@ static void test_time(void)
 		char want[40];
 		size_t n;
 
-		/* Every 7th sample lands on a day boundary, where off-by-one errors live. */
+		/* Every 7th sample lands on a day boundary, where off-by-one errors live; every 3rd
+		 * is in the second before it, which the writer formats once (its cache). */
 		if (i % 7 == 0)
 			t -= t % 86400;
+		if (i % 3 == 1)
+			t = prev;
+		prev = t;
 		gmtime_r(&t, &tm);
 		n = strftime(want, sizeof(want), "\"%Y-%m-%dT%H:%M:%S", &tm);
 		snprintf(want + n, sizeof(want) - n, ".%09" PRIu32 "Z\"", nanos);
@@ -706,6 +755,7 @@ int main(void)
 	test_keys();
 	test_pieces();
 	test_time();
+	test_direct();
 	test_misuse();
 	test_out_of_memory();
 	test_growth_and_reset();
