@@ -27,6 +27,17 @@ static void slice(struct jw *w, struct http_slice s)
 	jw_val_str(w, s.p, s.n);
 }
 
+/* An optional string member, written when s is not NULL; member is its literal ,"name": */
+static void opt_cstr(struct jw *w, const char *member, size_t member_len, const char *s)
+{
+	if (!s)
+		return;
+	jw_lit_n(w, member, member_len);
+	jw_val_cstr(w, s);
+}
+
+#define OPT_CSTR(w, member, s) opt_cstr((w), (member), sizeof(member) - 1, (s))
+
 /* The top-level object, left open. */
 static void begin_event(struct jw *w, const struct l7_event *ev, const struct encode_opts *o,
                         const char *kind)
@@ -77,10 +88,7 @@ static void network(struct jw *w, const struct l7_event *ev, const char *protoco
 	jw_val_cstr(w, t->family == AF_INET6 ? "ipv6" : "ipv4");
 	jw_lit(w, ",\"protocol\":");
 	jw_val_cstr(w, protocol);
-	if (ev->community_id) {
-		jw_lit(w, ",\"community_id\":");
-		jw_val_cstr(w, ev->community_id);
-	}
+	OPT_CSTR(w, ",\"community_id\":", ev->community_id);
 	jw_lit(w, ",\"bytes\":");
 	jw_val_u64(w, ev->client_bytes + ev->server_bytes);
 	jw_lit(w, "}");
@@ -115,20 +123,11 @@ static void process(struct jw *w, const struct ev_process *p)
 {
 	jw_lit(w, ",\"process\":{\"pid\":");
 	jw_val_u64(w, p->pid);
-	if (p->name) {
-		jw_lit(w, ",\"name\":");
-		jw_val_cstr(w, p->name);
-	}
-	if (p->executable) {
-		jw_lit(w, ",\"executable\":");
-		jw_val_cstr(w, p->executable);
-	}
+	OPT_CSTR(w, ",\"name\":", p->name);
+	OPT_CSTR(w, ",\"executable\":", p->executable);
 	jw_lit(w, ",\"thread\":{\"id\":");
 	jw_val_u64(w, p->tid);
-	if (p->thread_name) {
-		jw_lit(w, ",\"name\":");
-		jw_val_cstr(w, p->thread_name);
-	}
+	OPT_CSTR(w, ",\"name\":", p->thread_name);
 	jw_lit(w, "},\"user\":");
 	id_object(w, p->uid);
 	jw_lit(w, ",\"group\":");
@@ -145,10 +144,7 @@ static void capture(struct jw *w, const struct l7_event *ev)
 {
 	jw_lit(w, ",\"capture\":{\"source\":");
 	jw_val_cstr(w, l7_source_name(ev->source));
-	if (ev->interface) {
-		jw_lit(w, ",\"interface\":");
-		jw_val_cstr(w, ev->interface);
-	}
+	OPT_CSTR(w, ",\"interface\":", ev->interface);
 	jw_lit(w, ",\"truncated\":");
 	jw_val_bool(w, ev->truncated);
 	jw_lit(w, "}");
@@ -355,6 +351,21 @@ static void url(struct jw *w, const struct l7_event *ev)
 	jw_lit(w, "}");
 }
 
+/* What a request and a response both have, and the close of their object. */
+static void message_end(struct jw *w, const struct http_head *m, uint64_t bytes, uint64_t body,
+                        const struct encode_opts *o)
+{
+	jw_lit(w, ",\"bytes\":");
+	jw_val_u64(w, bytes);
+	jw_lit(w, ",\"body\":{\"bytes\":");
+	jw_val_u64(w, body);
+	jw_lit(w, "}");
+	mime_type(w, m);
+	if (o->http_headers)
+		headers(w, m);
+	jw_lit(w, "}");
+}
+
 static void http(struct jw *w, const struct l7_event *ev, const struct encode_opts *o)
 {
 	const struct ev_http *h = &ev->http;
@@ -374,31 +385,15 @@ static void http(struct jw *w, const struct l7_event *ev, const struct encode_op
 	}
 	jw_lit(w, "\"request\":{\"method\":");
 	slice(w, rq->method);
-	jw_lit(w, ",\"bytes\":");
-	jw_val_u64(w, h->req_bytes);
-	jw_lit(w, ",\"body\":{\"bytes\":");
-	jw_val_u64(w, h->req_body_bytes);
-	jw_lit(w, "}");
-	mime_type(w, rq);
 	if (ref) {
 		jw_lit(w, ",\"referrer\":");
 		slice(w, ref->value);
 	}
-	if (o->http_headers)
-		headers(w, rq);
-	jw_lit(w, "}");
+	message_end(w, rq, h->req_bytes, h->req_body_bytes, o);
 	if (rs) {
 		jw_lit(w, ",\"response\":{\"status_code\":");
 		jw_val_u64(w, rs->status);
-		jw_lit(w, ",\"bytes\":");
-		jw_val_u64(w, h->resp_bytes);
-		jw_lit(w, ",\"body\":{\"bytes\":");
-		jw_val_u64(w, h->resp_body_bytes);
-		jw_lit(w, "}");
-		mime_type(w, rs);
-		if (o->http_headers)
-			headers(w, rs);
-		jw_lit(w, "}");
+		message_end(w, rs, h->resp_bytes, h->resp_body_bytes, o);
 	}
 	jw_lit(w, "}");
 	url(w, ev);
@@ -531,10 +526,7 @@ static void l7(struct jw *w, const struct l7_event *ev)
 {
 	jw_lit(w, ",\"l7\":{\"status\":");
 	jw_val_cstr(w, ev->status);
-	if (ev->role) {
-		jw_lit(w, ",\"role\":");
-		jw_val_cstr(w, ev->role);
-	}
+	OPT_CSTR(w, ",\"role\":", ev->role);
 	if (ev->dataset == L7_DATASET_DNS) {
 		l7_dns(w, ev);
 	} else if (ev->http.resp) {
