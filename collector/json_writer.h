@@ -1,7 +1,8 @@
 /* A small streaming JSON writer into a growable buffer: every event is encoded by it exactly once.
- * Commas and nesting are tracked here, strings (keys included) are escaped per RFC 8259, and bytes
- * that are not valid UTF-8 become U+FFFD, so whatever arrived on the wire, the output is valid
- * JSON that Elasticsearch and Loki accept. */
+ * Strings (keys included) are escaped per RFC 8259, and bytes that are not valid UTF-8 become
+ * U+FFFD, so whatever arrived on the wire, the output is valid JSON that Elasticsearch and Loki
+ * accept. The checked calls track commas and nesting; the direct ones (jw_lit, jw_val_*, below)
+ * leave structure to the caller, for the hot path. */
 #ifndef L7_JSON_WRITER_H
 #define L7_JSON_WRITER_H
 
