@@ -33,6 +33,9 @@
 /* Set by the loader before load. */
 const volatile __u32 snaplen = SF_FRAME_MAX;
 const volatile __u8 port_filter_on = 0;
+/* Off with --capture socket: no process is followed by the syscall probes then, so what a packet's
+ * receiver is needs no lookup. */
+const volatile __u8 syscalls_follow_data = 1;
 /* Wake the reader once per this much waiting (ring_wake.bpf.h; it also polls on a short timeout): a
  * wake-up per record is an interrupt per packet, the largest cost of the filter when it ran with
  * the default (wake when the reader had caught up, which a fast reader always has). */
@@ -514,7 +517,7 @@ static __always_inline int filter_l3(struct __sk_buff *skb, __u32 off, __u16 eth
 	/* Only for packets that go further: most TCP on a host stops above, without a lookup. */
 	o = local_end(&l4, th.source, th.dest, family, false);
 	traced = o && (o->flags & CONN_OWNER_TRACED);
-	if (!traced) {
+	if (!traced && syscalls_follow_data) {
 		/* From a peer the probes do not follow (another host) to a process they do: the
 		 * process's reads report these bytes. */
 		struct conn_owner *to = local_end(&l4, th.source, th.dest, family, true);

@@ -132,8 +132,10 @@ static __always_inline void count(__u32 idx, __u64 n)
 /* The TCP or UDP socket that file f on fd is (*proto says which), or NULL for anything else
  * (files, pipes, unix sockets): f_inode->i_mode says whether it is a socket. A connection already
  * recorded on fd for the same file gives its socket from the map, which saves the four reads to
- * reach it: most of what was left of a followed syscall's cost after the copies. */
-static __always_inline struct sock *file_sock(__u32 fd, struct file *f, __u8 *proto)
+ * reach it: most of what was left of a followed syscall's cost after the copies. That connection
+ * is *known (else NULL), when known is given, so that the caller need not look it up again. */
+static __always_inline struct sock *file_sock(__u32 fd, struct file *f, __u8 *proto,
+                                              struct fd_conn **known)
 {
 	struct fd_key fk = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd};
 	struct fd_conn *c;
@@ -141,11 +143,15 @@ static __always_inline struct sock *file_sock(__u32 fd, struct file *f, __u8 *pr
 	struct sock *sk;
 	__u16 family;
 
+	if (known)
+		*known = NULL;
 	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
 	c = bpf_map_lookup_elem(&fd_conns, &fk);
 	if (c && c->file == (__u64)f) {
 		*proto = (__u8)c->key.proto;
+		if (known)
+			*known = c;
 		return (struct sock *)c->sk;
 	}
 	sock = BPF_CORE_READ(f, private_data);
@@ -167,7 +173,8 @@ static __always_inline struct sock *file_sock(__u32 fd, struct file *f, __u8 *pr
 /* The socket behind fd in the current process, through task->files->fdt->fd[fd]; its file in
  * *file. In a classic tracepoint every step is a probe read: with file_sock's, these are most of
  * what a syscall on an fd that is not followed costs (tests/bench/early_exit.py). */
-static __always_inline struct sock *fd_sock(__u32 fd, __u8 *proto, __u64 *file)
+static __always_inline struct sock *fd_sock(__u32 fd, __u8 *proto, __u64 *file,
+                                            struct fd_conn **known)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
@@ -180,7 +187,7 @@ static __always_inline struct sock *fd_sock(__u32 fd, __u8 *proto, __u64 *file)
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
 		return NULL;
 	*file = (__u64)f;
-	return file_sock(fd, f, proto);
+	return file_sock(fd, f, proto, known);
 }
 
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, a dual-stack socket talking IPv4) is stored as
@@ -385,7 +392,7 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 count_, __u64 fla
 
 	if (attach_only || (mine() && how != HOW_CONNECT))
 		return 0;
-	sk = fd_sock((__u32)fd, &st.proto, &st.file);
+	sk = fd_sock((__u32)fd, &st.proto, &st.file, NULL); /* exit looks the connection up */
 	if (!sk)
 		return 0;
 	if (flags & MSG_PEEK) {
@@ -554,8 +561,9 @@ static __always_inline void mmsg_exit(struct scratch *s, const struct stash *st,
 		count(SC_CTR_MMSG_CUT, ret - SC_MMSG_MAX);
 }
 
-/* A data syscall on a followed socket returned ret. */
-static __always_inline void data_exit(const struct stash *st, long ret)
+/* A data syscall on a followed socket returned ret. known: its connection, when the caller
+ * already has it (file_sock), else NULL. */
+static __always_inline void data_exit(const struct stash *st, long ret, struct fd_conn *known)
 {
 	struct fd_conn *c = NULL;
 	struct scratch *s;
@@ -566,7 +574,9 @@ static __always_inline void data_exit(const struct stash *st, long ret)
 		return;
 	/* Before the scratch slot is filled: a new connection's open record is built there. */
 	if (st->proto == IPPROTO_TCP) {
-		c = conn_get(st->fd, st->file, (struct sock *)st->sk, IPPROTO_TCP, SC_ROLE_UNKNOWN);
+		c = known ? known
+		          : conn_get(st->fd, st->file, (struct sock *)st->sk, IPPROTO_TCP,
+		                     SC_ROLE_UNKNOWN);
 		if (!c || c->own)
 			return;
 		if (c->skip) {
@@ -611,7 +621,7 @@ static __always_inline int on_exit(long ret)
 	struct stash st;
 
 	if (stash_take(&st))
-		data_exit(&st, ret);
+		data_exit(&st, ret, NULL); /* enter's lookup is not this program's */
 	return 0;
 }
 
@@ -648,7 +658,7 @@ static __always_inline int on_accept(long fd)
 
 	if (fd < 0 || attach_only)
 		return 0;
-	sk = fd_sock((__u32)fd, &proto, &file);
+	sk = fd_sock((__u32)fd, &proto, &file, NULL);
 	if (sk)
 		conn_get((__u32)fd, file, sk, proto, SC_ROLE_SERVER);
 	return 0;
@@ -755,7 +765,7 @@ enum {
 #define TS_COMPAT 0x0002 /* a 32-bit caller: its syscall numbers mean other calls */
 
 static __always_inline struct sock *fd_sock_btf(struct task_struct *task, __u32 fd, __u8 *proto,
-                                                __u64 *file)
+                                                __u64 *file, struct fd_conn **known)
 {
 	struct fdtable *fdt = task->files->fdt;
 	struct file *f = NULL;
@@ -764,7 +774,7 @@ static __always_inline struct sock *fd_sock_btf(struct task_struct *task, __u32 
 	if (fd >= fdt->max_fds || bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) || !f)
 		return NULL;
 	*file = (__u64)f;
-	return file_sock(fd, f, proto);
+	return file_sock(fd, f, proto, known);
 }
 
 /* close, accept, accept4, connect: the connection table, nothing copied. */
@@ -781,11 +791,11 @@ static __always_inline int connection_exit(struct task_struct *task, const struc
 			closed((__u32)regs->di);
 		break;
 	case NR_connect:
-		if ((sk = fd_sock_btf(task, (__u32)regs->di, &proto, &file)))
+		if ((sk = fd_sock_btf(task, (__u32)regs->di, &proto, &file, NULL)))
 			connected((__u32)regs->di, file, sk, proto, ret);
 		break;
 	default: /* accept, accept4 */
-		if (ret >= 0 && (sk = fd_sock_btf(task, (__u32)ret, &proto, &file)))
+		if (ret >= 0 && (sk = fd_sock_btf(task, (__u32)ret, &proto, &file, NULL)))
 			conn_get((__u32)ret, file, sk, proto, SC_ROLE_SERVER);
 		break;
 	}
@@ -795,6 +805,7 @@ static __always_inline int connection_exit(struct task_struct *task, const struc
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 {
+	struct fd_conn *known;
 	struct task_struct *task;
 	struct stash st = {}; /* dir 0: SC_EGRESS */
 	__u64 flags = 0;
@@ -862,7 +873,7 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 	st.buf = regs->si;
 	st.count = (__u32)(st.how == HOW_COUNT ? regs->r10 : regs->dx);
 	st.fd = (__u32)regs->di;
-	sk = fd_sock_btf(task, st.fd, &st.proto, &st.file);
+	sk = fd_sock_btf(task, st.fd, &st.proto, &st.file, &known);
 	if (!sk)
 		return 0;
 	if (flags & MSG_PEEK) {
@@ -870,7 +881,7 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	st.sk = (__u64)sk;
-	data_exit(&st, ret);
+	data_exit(&st, ret, known);
 	return 0;
 }
 #endif

@@ -104,6 +104,7 @@ static int load(struct socket_capture *c, const struct config *cfg)
 	}
 	c->skel->rodata->snaplen = cfg->snaplen;
 	c->skel->rodata->port_filter_on = cfg->n_ports > 0;
+	c->skel->rodata->syscalls_follow_data = (cfg->capture & CAPTURE_SYSCALL) != 0;
 	c->skel->rodata->wakeup_bytes = ring_wakeup_bytes(cfg->ringbuf_bytes);
 	c->skel->rodata->attach_only = cfg->bench_mode == BENCH_ATTACH_ONLY;
 	c->discard = cfg->bench_mode == BENCH_DISCARD;

@@ -126,17 +126,10 @@ static void dns_message(struct conn_table *ct, const struct conn_key *key,
                         const struct dns_frame *m)
 {
 	struct ev_process proc;
-	struct dns_obs o = {
-	        .p = m->p,
-	        .cap = m->cap,
-	        .len = m->len,
-	        .ts_first = m->ts_first,
-	        .ts_last = m->ts_last,
-	        .source = L7_SOURCE_SYSCALL,
-	        .process = &proc,
-	        .process_sent = dir == SC_EGRESS,
-	};
+	struct dns_obs o = dns_obs_of_frame(m, L7_SOURCE_SYSCALL);
 
+	o.process = &proc;
+	o.process_sent = dir == SC_EGRESS;
 	oriented(key, dir == SC_EGRESS, &o.tuple);
 	proc_cache_fill(ct->cfg.procs, owner, thread, &proc);
 	dns_table_message(ct->cfg.dns, &o);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "dns_stream.h"
 #include "event.h"
 
 /* One DNS message as a capture path saw it. */
@@ -33,6 +34,18 @@ struct dns_obs {
 	const struct ev_process *process; /* a local process that sent or received it, or NULL */
 	bool process_sent;                /* process sent it (else received it) */
 };
+
+/* An observation of a message framed by dns_stream: its bytes and times from the frame, the
+ * source given; the caller fills in the rest. */
+static inline struct dns_obs dns_obs_of_frame(const struct dns_frame *m, enum l7_source source)
+{
+	return (struct dns_obs){.p = m->p,
+	                        .cap = m->cap,
+	                        .len = m->len,
+	                        .ts_first = m->ts_first,
+	                        .ts_last = m->ts_last,
+	                        .source = source};
+}
 
 struct dns_stats {
 	uint64_t messages;     /* messages that parsed */

@@ -153,18 +153,11 @@ static void emit_dns(void *ctx, const struct dns_frame *m)
 {
 	struct flow_call *fc = ctx;
 	struct ev_process proc;
-	struct dns_obs o = {
-	        .p = m->p,
-	        .cap = m->cap,
-	        .len = m->len,
-	        .ts_first = m->ts_first,
-	        .ts_last = m->ts_last,
-	        .source = fc->ft->cfg.source,
-	        .interface = fc->f->ifname,
-	        .process = sender(fc, m->dir, &proc),
-	        .process_sent = true,
-	};
+	struct dns_obs o = dns_obs_of_frame(m, fc->ft->cfg.source);
 
+	o.interface = fc->f->ifname;
+	o.process = sender(fc, m->dir, &proc);
+	o.process_sent = true;
 	if (m->dir == 0)
 		o.tuple = fc->f->key;
 	else

@@ -26,8 +26,8 @@
 #define REC_CHUNK_BYTES (64u << 10)
 
 struct rec_chunk {
-	/* Records queued to a sink and not yet released, records not yet fanned out, and one while
-	 * the encoder fills it. */
+	/* Records staged or queued for a sink and not yet released, and one while the encoder fills
+	 * it. */
 	atomic_uint refs;
 	uint32_t used, cap;
 	_Alignas(8) char mem[];
@@ -134,7 +134,8 @@ static void rec_release(struct out_rec *r)
 }
 
 /* Room for an encoded event of len bytes, in the chunk being filled or a new one (its own, when
- * it is larger than a chunk). The caller holds a reference until the record is queued. */
+ * it is larger than a chunk). It stays valid while its chunk is the one being filled: the caller
+ * stages it (a reference per sink) before allocating again. */
 static struct out_rec *rec_alloc(struct pipeline *p, uint32_t len)
 {
 	uint32_t need = (uint32_t)((sizeof(struct out_rec) + len + 7) & ~(size_t)7);
@@ -156,7 +157,6 @@ static struct out_rec *rec_alloc(struct pipeline *p, uint32_t len)
 	}
 	r = (struct out_rec *)(c->mem + c->used);
 	c->used += need;
-	atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
 	r->chunk = c;
 	r->len = len;
 	return r;
@@ -530,31 +530,32 @@ static struct out_rec *encode(struct pipeline *p, enum sink_format fmt, const st
 
 void pipeline_submit(struct pipeline *p, const struct l7_event *ev)
 {
-	struct out_rec *recs[2] = {NULL, NULL};
 	bool room[2] = {false, false};
 
 	/* Encoding is most of an event's cost: an event no queue of that format has room for is
 	 * counted as dropped without being encoded. */
 	for (size_t i = 0; i < p->n; i++)
 		room[p->slots[i]->sink.format] |= has_room(p->slots[i]);
-	for (int f = 0; f < 2; f++)
-		if (p->want[f] && room[f])
-			recs[f] = encode(p, (enum sink_format)f, ev);
-	for (size_t i = 0; i < p->n; i++) {
-		struct slot *sl = p->slots[i];
-		struct out_rec *r = recs[sl->sink.format];
+	for (int f = 0; f < 2; f++) {
+		/* r is in the chunk being filled, which the encoder holds: it is staged for its
+		 * sinks (each staging a reference) before the next encoding may start a chunk. */
+		struct out_rec *r =
+		        p->want[f] && room[f] ? encode(p, (enum sink_format)f, ev) : NULL;
 
-		if (r) {
-			stage(sl, r);
-		} else if (!room[sl->sink.format]) {
-			pthread_mutex_lock(&sl->mu);
-			sl->c.dropped_full++;
-			pthread_mutex_unlock(&sl->mu);
+		for (size_t i = 0; i < p->n; i++) {
+			struct slot *sl = p->slots[i];
+
+			if (sl->sink.format != (enum sink_format)f)
+				continue;
+			if (r) {
+				stage(sl, r);
+			} else if (!room[f]) {
+				pthread_mutex_lock(&sl->mu);
+				sl->c.dropped_full++;
+				pthread_mutex_unlock(&sl->mu);
+			}
 		}
 	}
-	for (int f = 0; f < 2; f++)
-		if (recs[f])
-			rec_release(recs[f]);
 }
 
 void pipeline_kick(struct pipeline *p)

@@ -166,19 +166,12 @@ static void on_frame(void *ctx, const struct dns_frame *m)
 	static struct dns_msg msg;
 	struct fz *f = ctx;
 	int d = m->dir;
-	struct dns_obs o = {
-	        .p = m->p,
-	        .cap = m->cap,
-	        .len = m->len,
-	        .ts_first = m->ts_first,
-	        .ts_last = m->ts_last,
-	        .source = L7_SOURCE_SOCKET,
-	        .interface = "lo",
-	        .process = d == 0 && f->proc_known ? &f->proc : NULL,
-	        .process_sent = true,
-	};
+	struct dns_obs o = dns_obs_of_frame(m, L7_SOURCE_SOCKET);
 	int rc;
 
+	o.interface = "lo";
+	o.process = d == 0 && f->proc_known ? &f->proc : NULL;
+	o.process_sent = true;
 	require(!f->closed && f->a.kind == TCP_APP_DNS);
 	require(d == 0 || d == 1);
 	require(m->cap <= m->len && m->len <= 0xffff);

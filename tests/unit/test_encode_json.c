@@ -157,6 +157,17 @@ static void test_http_minimal(void)
 	           "\"l7\":{\"status\":\"no_response\"}}");
 }
 
+/* Both DNS documents up to the source endpoint; then network.bytes and source.bytes. */
+#define DNS_HEAD                                                                                   \
+	"{\"@timestamp\":\"2025-12-02T04:33:20.123456789Z\",\"schema_version\":\"1.0.0\","         \
+	"\"event\":{\"kind\":\"event\",\"category\":[\"network\"],\"type\":[\"protocol\"],"        \
+	"\"dataset\":\"dns\",\"start\":\"2025-12-02T04:33:20.123456789Z\","                        \
+	"\"end\":\"2025-12-02T04:33:20.123656789Z\",\"duration\":200000},"                         \
+	"\"host\":{\"name\":\"node-1\"},"                                                          \
+	"\"network\":{\"transport\":\"udp\",\"type\":\"ipv4\",\"protocol\":\"dns\",\"bytes\":%zu}" \
+	","                                                                                        \
+	"\"source\":{\"ip\":\"10.0.0.1\",\"port\":53000,\"bytes\":%zu},"
+
 static void test_dns(void)
 {
 	uint8_t q[512], r[512];
@@ -181,16 +192,7 @@ static void test_dns(void)
 	char want[4096];
 
 	snprintf(want, sizeof(want),
-	         "{"
-	         "\"@timestamp\":\"2025-12-02T04:33:20.123456789Z\",\"schema_version\":\"1.0.0\","
-	         "\"event\":{\"kind\":\"event\",\"category\":[\"network\"],"
-	         "\"type\":[\"protocol\"],\"dataset\":\"dns\","
-	         "\"start\":\"2025-12-02T04:33:20.123456789Z\","
-	         "\"end\":\"2025-12-02T04:33:20.123656789Z\",\"duration\":200000},"
-	         "\"host\":{\"name\":\"node-1\"},"
-	         "\"network\":{\"transport\":\"udp\",\"type\":\"ipv4\",\"protocol\":\"dns\","
-	         "\"bytes\":%zu},"
-	         "\"source\":{\"ip\":\"10.0.0.1\",\"port\":53000,\"bytes\":%zu},"
+	         DNS_HEAD
 	         "\"destination\":{\"ip\":\"10.0.0.53\",\"port\":53,\"bytes\":%zu},"
 	         "\"client\":{\"ip\":\"10.0.0.1\",\"port\":53000,\"bytes\":%zu},"
 	         "\"server\":{\"ip\":\"10.0.0.53\",\"port\":53,\"bytes\":%zu},"
@@ -213,16 +215,7 @@ static void test_dns(void)
 	ev.server_bytes = 0;
 	ev.status = "no_response";
 	snprintf(want, sizeof(want),
-	         "{"
-	         "\"@timestamp\":\"2025-12-02T04:33:20.123456789Z\",\"schema_version\":\"1.0.0\","
-	         "\"event\":{\"kind\":\"event\",\"category\":[\"network\"],"
-	         "\"type\":[\"protocol\"],\"dataset\":\"dns\","
-	         "\"start\":\"2025-12-02T04:33:20.123456789Z\","
-	         "\"end\":\"2025-12-02T04:33:20.123656789Z\",\"duration\":200000},"
-	         "\"host\":{\"name\":\"node-1\"},"
-	         "\"network\":{\"transport\":\"udp\",\"type\":\"ipv4\",\"protocol\":\"dns\","
-	         "\"bytes\":%zu},"
-	         "\"source\":{\"ip\":\"10.0.0.1\",\"port\":53000,\"bytes\":%zu},"
+	         DNS_HEAD
 	         "\"destination\":{\"ip\":\"10.0.0.53\",\"port\":53,\"bytes\":0},"
 	         "\"client\":{\"ip\":\"10.0.0.1\",\"port\":53000,\"bytes\":%zu},"
 	         "\"server\":{\"ip\":\"10.0.0.53\",\"port\":53,\"bytes\":0},"
