@@ -12,8 +12,11 @@
  * followed process sends are known as its own (reported from here, not again from the wire) and
  * wire events get their process.
  *
- * These are classic tracepoints because this project's machines have neither kprobes nor fentry;
- * they work from Linux 5.8 (ring buffer) on. */
+ * This project's machines have neither kprobes nor fentry. Three sets of hooks share this code,
+ * and the loader takes the cheapest that loads (collector/capture_syscall.c): the socket-level
+ * tp_btf tracepoints (sock_data, Linux 6.3+), one tp_btf program at every syscall's exit
+ * (sys_exit_all, 5.11+), and the classic tracepoint pairs below, which work from Linux 5.8 (ring
+ * buffer) on. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
@@ -802,77 +805,93 @@ static __always_inline int connection_exit(struct task_struct *task, const struc
 	return 0;
 }
 
+enum syscall_class {
+	SYSCALL_OTHER,      /* not followed: most syscalls */
+	SYSCALL_CONNECTION, /* close, accept, accept4, connect */
+	SYSCALL_DATA,       /* moves bytes: *st and *flags say how */
+};
+
+/* What the caller's syscall is, from its saved registers; for a data syscall, how its bytes are
+ * found (st->how, st->dir, st->addr, st->buf, st->count, st->fd) and its flags. */
+static __always_inline enum syscall_class classify(const struct pt_regs *regs, struct stash *st,
+                                                   __u64 *flags)
+{
+	switch (regs->orig_ax) {
+	case NR_close:
+	case NR_accept:
+	case NR_accept4:
+	case NR_connect:
+		return SYSCALL_CONNECTION;
+	case NR_read:
+		st->dir = SC_INGRESS;
+		/* fall through */
+	case NR_write:
+		st->how = HOW_BUF;
+		break;
+	case NR_readv:
+		st->dir = SC_INGRESS;
+		/* fall through */
+	case NR_writev:
+		st->how = HOW_IOV;
+		break;
+	case NR_recvfrom:
+		st->dir = SC_INGRESS;
+		*flags = regs->r10;
+		/* fall through */
+	case NR_sendto:
+		st->how = HOW_BUF;
+		st->addr = regs->r8;
+		break;
+	case NR_recvmsg:
+		st->dir = SC_INGRESS;
+		*flags = regs->dx;
+		/* fall through */
+	case NR_sendmsg:
+		st->how = HOW_MSG;
+		break;
+	case NR_recvmmsg:
+		st->dir = SC_INGRESS;
+		*flags = regs->r10;
+		/* fall through */
+	case NR_sendmmsg:
+		st->how = HOW_MMSG;
+		break;
+	case NR_sendfile: /* bytes only */
+		st->how = HOW_COUNT;
+		break;
+	default:
+		return SYSCALL_OTHER;
+	}
+	st->buf = regs->si;
+	st->count = (__u32)(st->how == HOW_COUNT ? regs->r10 : regs->dx);
+	st->fd = (__u32)regs->di;
+	return SYSCALL_DATA;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 {
 	struct fd_conn *known;
 	struct task_struct *task;
 	struct stash st = {}; /* dir 0: SC_EGRESS */
+	enum syscall_class class;
 	__u64 flags = 0;
 	struct sock *sk;
-	bool connection = false;
 
 	(void)ctx; /* BPF_PROG's raw context: the arguments are named above */
 	if (attach_only)
 		return 0;
 	/* Leave first, and cheaply, for the hundreds of syscalls not followed. */
-	switch (regs->orig_ax) {
-	case NR_close:
-	case NR_accept:
-	case NR_accept4:
-	case NR_connect:
-		connection = true;
-		break;
-	case NR_read:
-		st.dir = SC_INGRESS;
-		/* fall through */
-	case NR_write:
-		st.how = HOW_BUF;
-		break;
-	case NR_readv:
-		st.dir = SC_INGRESS;
-		/* fall through */
-	case NR_writev:
-		st.how = HOW_IOV;
-		break;
-	case NR_recvfrom:
-		st.dir = SC_INGRESS;
-		flags = regs->r10;
-		/* fall through */
-	case NR_sendto:
-		st.how = HOW_BUF;
-		st.addr = regs->r8;
-		break;
-	case NR_recvmsg:
-		st.dir = SC_INGRESS;
-		flags = regs->dx;
-		/* fall through */
-	case NR_sendmsg:
-		st.how = HOW_MSG;
-		break;
-	case NR_recvmmsg:
-		st.dir = SC_INGRESS;
-		flags = regs->r10;
-		/* fall through */
-	case NR_sendmmsg:
-		st.how = HOW_MMSG;
-		break;
-	case NR_sendfile: /* bytes only */
-		st.how = HOW_COUNT;
-		break;
-	default:
+	class = classify(regs, &st, &flags);
+	if (class == SYSCALL_OTHER)
 		return 0;
-	}
 	task = bpf_get_current_task_btf();
 	if (task->thread_info.status & TS_COMPAT)
 		return 0;
-	if (connection)
+	if (class == SYSCALL_CONNECTION)
 		return connection_exit(task, regs, ret);
 	if (ret <= 0 || mine())
 		return 0;
-	st.buf = regs->si;
-	st.count = (__u32)(st.how == HOW_COUNT ? regs->r10 : regs->dx);
-	st.fd = (__u32)regs->di;
 	sk = fd_sock_btf(task, st.fd, &st.proto, &st.file, &known);
 	if (!sk)
 		return 0;
@@ -883,6 +902,83 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 	st.sk = (__u64)sk;
 	data_exit(&st, ret, known);
 	return 0;
+}
+
+#define PF_IO_WORKER 0x00000010
+#define PF_KTHREAD   0x00200000
+
+/* The socket-level hooks (Linux 6.3+): sock_send_length and sock_recv_length fire inside
+ * sock_sendmsg and sock_recvmsg, with the socket, once the bytes have moved. Only socket I/O
+ * reaches them, so a pipe or file syscall pays nothing at all, and the socket comes with the
+ * call: no fd table walk for a connection already known. The syscall's own arguments (which fd,
+ * where the bytes are) are in the caller's saved registers, as for sys_exit.
+ *
+ * They cannot see everything on their own, so these classic tracepoints run beside them:
+ * - sendmmsg and recvmmsg fire once per message, and which message is not known here;
+ * - sendfile reaches them only from Linux 6.5 (before, through ->sendpage);
+ * - a datagram's source address is written to the caller's recvfrom/recvmsg sockaddr only after
+ *   they fire: such a receive is stashed here and finished at the syscall's exit (exit_recvfrom,
+ *   exit_recvmsg);
+ * - connect, accept and close move no bytes.
+ * The loader attaches that set (syscall_hooks_select). Sockets that a kernel thread or an
+ * io_uring worker uses, and a kernel socket driven from inside some other syscall (a network
+ * file system's), are not the caller's fd: the fd is checked to hold this very socket. */
+static __always_inline int sock_data(struct sock *sk, int ret, int rflags)
+{
+	struct task_struct *task;
+	struct fd_key fk;
+	struct fd_conn *known = NULL;
+	struct stash st = {};
+	__u64 flags = 0;
+
+	if (attach_only || ret <= 0 || mine())
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (task->flags & (PF_KTHREAD | PF_IO_WORKER) || task->thread_info.status & TS_COMPAT)
+		return 0;
+	if (classify((struct pt_regs *)bpf_task_pt_regs(task), &st, &flags) != SYSCALL_DATA ||
+	    st.how == HOW_MMSG || st.how == HOW_COUNT)
+		return 0;
+	if (rflags & MSG_PEEK) {
+		count(SC_CTR_PEEK, 1);
+		return 0;
+	}
+	fk.tgid = bpf_get_current_pid_tgid() >> 32;
+	fk.fd = st.fd;
+	known = bpf_map_lookup_elem(&fd_conns, &fk);
+	if (known && known->sk == (__u64)sk) {
+		st.proto = (__u8)known->key.proto;
+		st.file = known->file;
+	} else if (fd_sock_btf(task, st.fd, &st.proto, &st.file, NULL) == sk) {
+		known = NULL;
+	} else {
+		return 0;
+	}
+	st.sk = (__u64)sk;
+	if (st.proto == IPPROTO_UDP && st.dir == SC_INGRESS &&
+	    (st.how == HOW_MSG || (st.how == HOW_BUF && st.addr))) {
+		__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+		if (bpf_map_update_elem(&stash, &pid_tgid, &st, BPF_ANY))
+			count(SC_CTR_STASH_FULL, 1);
+		return 0;
+	}
+	data_exit(&st, ret, known);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sock_send, struct sock *sk, int ret, int flags)
+{
+	(void)ctx;
+	return sock_data(sk, ret, flags);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sock_recv, struct sock *sk, int ret, int flags)
+{
+	(void)ctx;
+	return sock_data(sk, ret, flags);
 }
 #endif
 

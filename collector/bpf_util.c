@@ -31,9 +31,16 @@ void percpu_sum(const struct bpf_map *map, uint32_t n, uint64_t *out)
 	free(percpu);
 }
 
+static bool quiet;
+
+void bpf_log_quiet(bool on)
+{
+	quiet = on;
+}
+
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && log_max_level < LOG_DEBUG)
+	if ((level == LIBBPF_DEBUG || quiet) && log_max_level < LOG_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }

@@ -3,6 +3,7 @@
 #define L7_BPF_UTIL_H
 
 #include <bpf/libbpf.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Adds a ring buffer map to the one poller the run loop waits on, creating it on first use.
@@ -24,5 +25,9 @@ static inline uint32_t ring_wakeup_bytes(uint32_t ring_bytes)
 
 /* Routes libbpf's messages through our log: its debug chatter only with -v. */
 void bpf_log_setup(void);
+
+/* While on, libbpf's warnings are debug chatter too: for loads that may fail with a fallback to
+ * try next (the syscall hooks, cheapest first), whose failure is not the user's concern. */
+void bpf_log_quiet(bool on);
 
 #endif

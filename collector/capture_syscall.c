@@ -31,26 +31,71 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static bool named(const struct bpf_program *p, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(bpf_program__name(p), names[i]) == 0)
+			return true;
+	return false;
+}
+
+#define NAMED(p, names) named(p, names, sizeof(names) / sizeof(names[0]))
+
 /* The tracepoints that make and end connections; the others move data. */
 static bool connection_prog(const struct bpf_program *p)
 {
 	static const char *const names[] = {"exit_accept", "exit_accept4", "enter_connect",
 	                                    "exit_connect", "enter_close"};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(bpf_program__name(p), names[i]) == 0)
-			return true;
-	return false;
+	return NAMED(p, names);
 }
 
+/* The programs of one hook; tracepoints are all the others. */
 static bool sys_exit_prog(const struct bpf_program *p)
 {
 	return strcmp(bpf_program__name(p), "sys_exit_all") == 0;
 }
 
+static bool sock_prog(const struct bpf_program *p)
+{
+	static const char *const names[] = {"sock_send", "sock_recv"};
+
+	return NAMED(p, names);
+}
+
+/* The data tracepoints the sock hooks need beside them (syscalls.bpf.c, sock_data): the
+ * syscalls they cannot see whole, and the receives whose source address comes after them. */
+static bool sock_companion(const struct bpf_program *p)
+{
+	static const char *const names[] = {"enter_sendmmsg", "exit_sendmmsg",    "enter_recvmmsg",
+	                                    "exit_recvmmsg",  "enter_sendfile64", "exit_sendfile64",
+	                                    "exit_recvfrom",  "exit_recvmsg"};
+
+	return NAMED(p, names);
+}
+
 static bool always_prog(const struct bpf_program *p)
 {
 	return strcmp(bpf_program__name(p), "process_exit") == 0;
+}
+
+static bool tracepoint_prog(const struct bpf_program *p)
+{
+	return !sys_exit_prog(p) && !sock_prog(p);
+}
+
+static bool hooks_have(enum syscall_hooks hooks, const struct bpf_program *p, bool follow_data)
+{
+	if (always_prog(p))
+		return true;
+	switch (hooks) {
+	case SYSCALL_HOOKS_SYS_EXIT: /* it also makes and ends connections */
+		return sys_exit_prog(p);
+	case SYSCALL_HOOKS_SOCK:
+		return connection_prog(p) || (follow_data && (sock_prog(p) || sock_companion(p)));
+	default:
+		return tracepoint_prog(p) && (follow_data || connection_prog(p));
+	}
 }
 
 void syscall_hooks_select(struct syscalls_bpf *skel, enum syscall_hooks hooks, bool follow_data)
@@ -59,13 +104,7 @@ void syscall_hooks_select(struct syscalls_bpf *skel, enum syscall_hooks hooks, b
 
 	bpf_object__for_each_program(p, skel->obj)
 	{
-		bool on = always_prog(p);
-
-		if (hooks == SYSCALL_HOOKS_SYS_EXIT)
-			on = on || sys_exit_prog(p);
-		else
-			on = on || (!sys_exit_prog(p) && (follow_data || connection_prog(p)));
-		bpf_program__set_autoload(p, on);
+		bpf_program__set_autoload(p, hooks_have(hooks, p, follow_data));
 	}
 }
 
@@ -94,37 +133,73 @@ static int open_configured(struct syscall_capture *c, const struct config *cfg, 
 	return 0;
 }
 
-/* With --capture socket only connections are followed, and a few tracepoints on them cost less
- * than a program at every syscall's exit: sys_exit is for following data. */
+const char *syscall_hooks_name(enum syscall_hooks hooks)
+{
+	switch (hooks) {
+	case SYSCALL_HOOKS_SOCK:
+		return "sock";
+	case SYSCALL_HOOKS_SYS_EXIT:
+		return "sys_exit";
+	case SYSCALL_HOOKS_TRACEPOINTS:
+		return "tracepoints";
+	default:
+		return "auto";
+	}
+}
+
+/* Whether this build has the hooks' programs at all (the tp_btf ones are x86-64 only). */
+static bool hooks_built(struct syscalls_bpf *skel, enum syscall_hooks hooks)
+{
+	const char *prog = hooks == SYSCALL_HOOKS_SOCK       ? "sock_send"
+	                   : hooks == SYSCALL_HOOKS_SYS_EXIT ? "sys_exit_all"
+	                                                     : NULL;
+
+	return !prog || bpf_object__find_program_by_name(skel->obj, prog);
+}
+
+/* Cheapest first (tests/bench/early_exit.py and exchange_cost.py): the sock hooks cost a
+ * non-socket syscall nothing, sys_exit costs every syscall a switch. With --capture socket only
+ * connections are followed, and their few tracepoints cost least. */
 static int load(struct syscall_capture *c, const struct config *cfg, bool follow_data, int conns_fd)
 {
-	enum syscall_hooks want = cfg->syscall_hooks;
-	int err;
+	static const enum syscall_hooks cheapest_first[] = {
+	        SYSCALL_HOOKS_SOCK, SYSCALL_HOOKS_SYS_EXIT, SYSCALL_HOOKS_TRACEPOINTS};
+	enum syscall_hooks one = cfg->syscall_hooks;
+	const enum syscall_hooks *tries = &one;
+	size_t n = 1;
+	int err = -EOPNOTSUPP;
 
-	if (want == SYSCALL_HOOKS_AUTO)
-		want = follow_data ? SYSCALL_HOOKS_SYS_EXIT : SYSCALL_HOOKS_TRACEPOINTS;
-	err = open_configured(c, cfg, follow_data, conns_fd);
-	if (err)
-		return err;
-	syscall_hooks_select(c->skel, want, follow_data);
-	err = syscalls_bpf__load(c->skel);
-	if (err && want == SYSCALL_HOOKS_SYS_EXIT && cfg->syscall_hooks == SYSCALL_HOOKS_AUTO) {
-		LOG(LOG_DEBUG, "the tp_btf sys_exit hook did not load (%s): using tracepoints",
-		    strerror(-err));
+	if (one == SYSCALL_HOOKS_AUTO && follow_data) {
+		tries = cheapest_first;
+		n = sizeof(cheapest_first) / sizeof(cheapest_first[0]);
+	} else if (one == SYSCALL_HOOKS_AUTO) {
+		one = SYSCALL_HOOKS_TRACEPOINTS;
+	}
+	for (size_t i = 0; i < n; i++) {
 		syscalls_bpf__destroy(c->skel);
-		want = SYSCALL_HOOKS_TRACEPOINTS;
+		c->skel = NULL;
 		err = open_configured(c, cfg, follow_data, conns_fd);
 		if (err)
 			return err;
-		syscall_hooks_select(c->skel, want, follow_data);
+		if (!hooks_built(c->skel, tries[i])) {
+			err = -EOPNOTSUPP;
+			LOG(LOG_DEBUG, "the %s hooks are not built for this architecture",
+			    syscall_hooks_name(tries[i]));
+			continue;
+		}
+		syscall_hooks_select(c->skel, tries[i], follow_data);
+		bpf_log_quiet(i + 1 < n);
 		err = syscalls_bpf__load(c->skel);
+		bpf_log_quiet(false);
+		if (!err) {
+			c->hooks = tries[i];
+			return 0;
+		}
+		LOG(LOG_DEBUG, "the %s hooks did not load (%s)", syscall_hooks_name(tries[i]),
+		    strerror(-err));
 	}
-	if (err) {
-		env_explain_bpf_failure("loading the syscall probes", err);
-		return err == -EPERM || err == -EACCES ? EXIT_USAGE : EXIT_RUNTIME;
-	}
-	c->hooks = want;
-	return 0;
+	env_explain_bpf_failure("loading the syscall probes", err);
+	return err == -EPERM || err == -EACCES ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
 int syscall_capture_open(struct syscall_capture **out, const struct config *cfg, bool follow_data,
@@ -151,6 +226,9 @@ int syscall_capture_open(struct syscall_capture **out, const struct config *cfg,
 	bpf_object__for_each_program(p, c->skel->obj) n += bpf_program__autoload(p);
 	if (c->hooks == SYSCALL_HOOKS_SYS_EXIT)
 		snprintf(c->describe, sizeof(c->describe), "the tp_btf sys_exit hook");
+	else if (c->hooks == SYSCALL_HOOKS_SOCK && follow_data)
+		snprintf(c->describe, sizeof(c->describe),
+		         "the tp_btf sock hooks and %d tracepoints", n - 2);
 	else
 		snprintf(c->describe, sizeof(c->describe), "%d tracepoints", n);
 	if (follow_data) {
@@ -218,27 +296,40 @@ void syscall_capture_close(struct syscall_capture *c)
 	free(c);
 }
 
-/* Whether the sys_exit hook loads here: only trying tells (tp_btf and the helpers it calls). */
-static const char *sys_exit_verdict(void)
+/* Whether the hooks load here: only trying tells (tp_btf targets, and the helpers they call). */
+static const char *hooks_verdict(enum syscall_hooks hooks)
 {
 	struct syscalls_bpf *skel;
-	int err;
+	int err = -EOPNOTSUPP;
 
 	if (geteuid() != 0)
-		return "run as root to test whether it loads";
+		return "run as root to test whether they load";
 	skel = syscalls_bpf__open();
 	if (!skel)
 		return "cannot open the BPF object";
 	bpf_map__set_max_entries(skel->maps.scratch, (uint32_t)libbpf_num_possible_cpus());
-	syscall_hooks_select(skel, SYSCALL_HOOKS_SYS_EXIT, true);
-	err = syscalls_bpf__load(skel);
+	if (hooks_built(skel, hooks)) {
+		syscall_hooks_select(skel, hooks, true);
+		bpf_log_quiet(true); /* the verdict says it */
+		err = syscalls_bpf__load(skel);
+		bpf_log_quiet(false);
+	}
 	syscalls_bpf__destroy(skel);
-	return err ? "does not load on this kernel: the tracepoints are used"
-	           : "loads: used when following data (the default)";
+	return err ? "do not load here" : "load here";
 }
 
 void probes_list(FILE *out)
 {
+	static const struct {
+		enum syscall_hooks hooks;
+		const char *what;
+	} sets[] = {
+	        {SYSCALL_HOOKS_SOCK, "tp_btf sock_send_length and sock_recv_length, and the "
+	                             "tracepoints marked sock (6.3+, x86-64)"},
+	        {SYSCALL_HOOKS_SYS_EXIT, "tp_btf sys_exit: one program at every syscall's exit "
+	                                 "(5.11+, x86-64)"},
+	        {SYSCALL_HOOKS_TRACEPOINTS, "a tracepoint pair per followed syscall"},
+	};
 	struct syscalls_bpf *skel = syscalls_bpf__open();
 	const char *tracefs = env_tracefs();
 	struct bpf_program *p;
@@ -248,6 +339,10 @@ void probes_list(FILE *out)
 		fprintf(out, "syscall probes: cannot open the BPF object: %s\n", strerror(errno));
 		return;
 	}
+	fprintf(out, "syscall hooks (--syscall-hooks), cheapest first:\n");
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		fprintf(out, "  %-12s %s: %s\n", syscall_hooks_name(sets[i].hooks), sets[i].what,
+		        hooks_verdict(sets[i].hooks));
 	fprintf(out, "syscall probes  tracefs: %s\n", tracefs ? tracefs : "not mounted");
 	bpf_object__for_each_program(p, skel->obj)
 	{
@@ -256,22 +351,20 @@ void probes_list(FILE *out)
 		char path[256];
 		bool there;
 
-		if (sys_exit_prog(p)) {
-			fprintf(out, "  %-16s tp_btf     %-36s %s\n", bpf_program__name(p),
-			        "sys_exit (every syscall, x86-64)", sys_exit_verdict());
+		if (!tracepoint_prog(p)) {
+			fprintf(out, "  %-16s tp_btf     %s\n", bpf_program__name(p), event);
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/events/%s", tracefs ? tracefs : "", event);
 		there = tracefs && access(path, F_OK) == 0;
-		fprintf(out, "  %-16s tracepoint %-36s %s%s\n", bpf_program__name(p), event,
+		fprintf(out, "  %-16s tracepoint %-36s %s%s%s\n", bpf_program__name(p), event,
 		        there ? "available" : "missing",
-		        connection_prog(p) || always_prog(p) ? " (also with --capture socket)"
-		                                             : "");
+		        connection_prog(p) || always_prog(p) ? " (also with --capture socket)" : "",
+		        connection_prog(p) || always_prog(p) || sock_companion(p) ? " (sock)" : "");
 	}
-	fprintf(out,
-	        "--syscall-hooks auto (the default) follows data through the sys_exit hook where "
-	        "it loads,\nelse through the tracepoints; with --capture socket it uses the "
-	        "connection tracepoints\nonly. kprobe and fentry variants are not "
-	        "implemented.\n");
+	fprintf(out, "--syscall-hooks auto (the default) follows data through the first of sock, "
+	             "sys_exit and\ntracepoints that loads; with --capture socket it uses the "
+	             "connection tracepoints\nonly. kprobe and fentry variants are not "
+	             "implemented.\n");
 	syscalls_bpf__destroy(skel);
 }

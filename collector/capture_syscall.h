@@ -17,11 +17,17 @@ struct syscalls_bpf;
 
 /* Where the probes hook (--syscall-hooks). */
 enum syscall_hooks {
-	SYSCALL_HOOKS_AUTO, /* sys_exit where it loads and data is followed, else tracepoints */
+	SYSCALL_HOOKS_AUTO,        /* following data: the first of sock, sys_exit, tracepoints that
+	                            * loads; else tracepoints */
 	SYSCALL_HOOKS_TRACEPOINTS, /* a pair of classic tracepoints per followed syscall */
 	SYSCALL_HOOKS_SYS_EXIT, /* one tp_btf program at every syscall's exit (Linux 5.11, x86-64)
 	                         */
+	SYSCALL_HOOKS_SOCK,     /* tp_btf sock_send_length and sock_recv_length (Linux 6.3, x86-64),
+	                         * and tracepoints for what they do not see */
 };
+
+/* "auto", "tracepoints", "sys_exit" or "sock": the --syscall-hooks value. */
+const char *syscall_hooks_name(enum syscall_hooks hooks);
 
 /* Sets which of the skeleton's programs load: those of hooks (not AUTO), the data ones only
  * with follow_data. The collector and the kernel tests choose through this. */
@@ -40,7 +46,8 @@ void syscall_capture_skip(struct syscall_capture *c, uint32_t tgid, uint32_t fd,
 /* The connection is gone (its process exited): the socket filter should stop calling it local. */
 void syscall_capture_forget(struct syscall_capture *c, const struct conn_key *key);
 
-/* "N tracepoints" or "the tp_btf sys_exit hook", for the ready line. */
+/* "N tracepoints", "the tp_btf sys_exit hook" or "the tp_btf sock hooks and N tracepoints",
+ * for the ready line. */
 const char *syscall_capture_describe(const struct syscall_capture *c);
 
 void syscall_capture_stats_add(struct syscall_capture *c, struct stats_builder *b);

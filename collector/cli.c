@@ -93,10 +93,10 @@ static void usage(void)
 	       "      --max-payload BYTES  bytes copied per syscall, iovecs included [4096, at\n"
 	       "                           most 32768]; what is cut is counted, sizes stay true\n"
 	       "      --list-probes        list the kernel hooks and whether this kernel has them\n"
-	       "      --syscall-hooks HOW  auto, tracepoints or sys_exit [auto: one tp_btf "
-	       "program\n"
-	       "                           at every syscall's exit where the kernel loads it\n"
-	       "                           (5.11+, x86-64), else a tracepoint pair per syscall]\n"
+	       "      --syscall-hooks HOW  auto, sock, sys_exit or tracepoints [auto: the first\n"
+	       "                           that loads here: sock (6.3+, x86-64; socket I/O alone\n"
+	       "                           pays), sys_exit (5.11+, x86-64), then a tracepoint\n"
+	       "                           pair per syscall; --list-probes tells]\n"
 	       "      --read FILE          read a pcap or pcapng file instead of capturing, and\n"
 	       "                           exit at its end (no root needed; '-' is stdin)\n"
 	       "\n"
@@ -225,15 +225,12 @@ static int option(int c, const char *arg, struct config *cfg)
 			return bad("--bench-mode", arg, "attach-only or discard");
 		return -1;
 	case OPT_SYSCALL_HOOKS:
-		if (strcmp(arg, "auto") == 0)
-			cfg->syscall_hooks = SYSCALL_HOOKS_AUTO;
-		else if (strcmp(arg, "tracepoints") == 0)
-			cfg->syscall_hooks = SYSCALL_HOOKS_TRACEPOINTS;
-		else if (strcmp(arg, "sys_exit") == 0)
-			cfg->syscall_hooks = SYSCALL_HOOKS_SYS_EXIT;
-		else
-			return bad("--syscall-hooks", arg, "auto, tracepoints or sys_exit");
-		return -1;
+		for (int h = SYSCALL_HOOKS_AUTO; h <= SYSCALL_HOOKS_SOCK; h++)
+			if (strcmp(arg, syscall_hooks_name((enum syscall_hooks)h)) == 0) {
+				cfg->syscall_hooks = (uint8_t)h;
+				return -1;
+			}
+		return bad("--syscall-hooks", arg, "auto, sock, sys_exit or tracepoints");
 	case OPT_LIST_PROBES:
 		cfg->list_probes = true;
 		return -1;

@@ -6,8 +6,9 @@ clock_gettime. This runs it pinned to CPU 0, alternately without the collector a
 each mode (`l7collect -i lo [mode args] > /dev/null`, floating), and reports ns per pair
 (median and min over the runs).
 
-Today the collector attaches no syscall probes (socket filter only), so the difference should be
-~0: this is the harness for when it does, and for checking that its probes leave early on
+With the default sock hooks no program of ours runs on a pipe: what remains is the kernel's
+syscall slow path, which any classic syscall tracepoint turns on for every process. With the
+sys_exit hook (modes T0x, Sx) every syscall runs the program, which must leave early on
 processes and file descriptors it does not follow.
 
 Usage: sudo /usr/bin/python3 tests/bench/early_exit.py [--rounds 7] [--iterations 2000000]"""

@@ -2,8 +2,8 @@
 
 - curl -> nginx on lo, 100 requests: with the default capture exactly 200 events, 100 with role
   client and curl's pid, 100 with role server and the nginx worker's pid, paired by client port;
-  --capture syscall gives the same 200, with either hook (the tp_btf sys_exit program, and the
-  tracepoint pairs older kernels use), --capture socket 100 (from the wire, with the client's
+  --capture syscall gives the same 200, with each hook set (the tp_btf sock hooks, the tp_btf
+  sys_exit program, and the tracepoint pairs older kernels use), --capture socket 100 (from the wire, with the client's
   process named through the kernel's connection table);
 - a Python http.server and a client using sendmsg/recvmsg and writev/readv;
 - wrk, 50 connections, 5 seconds: nginx's server-side events equal its access log, nothing lost;
@@ -88,10 +88,11 @@ def check_pairs(events, port, batches, workers):
 
 
 def test_curl_nginx(nginx, port, workers):
-    # The default hooks (the tp_btf sys_exit program where it loads), then the tracepoint pairs
-    # that older kernels use.
+    # The default hooks (the tp_btf sock hooks where they load), then the sys_exit program and
+    # the tracepoint pairs that older kernels use.
     for mode, want, hooks in (("socket,syscall", 200, "auto"), ("syscall", 200, "auto"),
-                              ("syscall", 200, "tracepoints"), ("socket", 100, "auto")):
+                              ("syscall", 200, "sys_exit"), ("syscall", 200, "tracepoints"),
+                              ("socket", 100, "auto")):
         col = Collector("--capture", mode, "-i", "lo", "--syscall-hooks", hooks).start()
         batches = hundred_requests(port)
         col.wait_events(want)

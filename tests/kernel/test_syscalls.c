@@ -264,7 +264,16 @@ static void test_cut(struct ring_buffer *rb)
 	close(srv);
 }
 
-/* NULL when the sys_exit hook does not load on this kernel (before 5.11): the tracepoints must. */
+/* Whether the kernel has the sock hooks' tracepoints (Linux 6.3+). */
+static bool has_sock_tracepoints(void)
+{
+	return access("/sys/kernel/tracing/events/sock/sock_send_length", F_OK) == 0 ||
+	       access("/sys/kernel/debug/tracing/events/sock/sock_send_length", F_OK) == 0;
+}
+
+/* NULL when the sys_exit hook does not load on this kernel (before 5.11), or the sock hooks'
+ * tracepoints are missing (before 6.3): the tracepoints must load, and the sock hooks wherever
+ * their tracepoints exist. */
 static struct syscalls_bpf *open_probes(enum syscall_hooks hooks, uint32_t max_payload,
                                         struct ring_buffer **rb)
 {
@@ -278,7 +287,8 @@ static struct syscalls_bpf *open_probes(enum syscall_hooks hooks, uint32_t max_p
 	syscall_hooks_select(skel, hooks, true);
 	if (syscalls_bpf__load(skel) || syscalls_bpf__attach(skel)) {
 		syscalls_bpf__destroy(skel);
-		if (hooks == SYSCALL_HOOKS_SYS_EXIT)
+		if (hooks == SYSCALL_HOOKS_SYS_EXIT ||
+		    (hooks == SYSCALL_HOOKS_SOCK && !has_sock_tracepoints()))
 			return NULL;
 		fprintf(stderr, "loading or attaching the syscall tracepoints failed\n");
 		exit(1);
@@ -321,5 +331,6 @@ int main(void)
 	}
 	test_hooks(SYSCALL_HOOKS_TRACEPOINTS, "tracepoints");
 	test_hooks(SYSCALL_HOOKS_SYS_EXIT, "sys_exit");
+	test_hooks(SYSCALL_HOOKS_SOCK, "sock");
 	return check_report("test_syscalls");
 }
