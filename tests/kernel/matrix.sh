@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every kernel test (tests/kernel/test_*.c, already built) inside other kernels under qemu:
+# Runs every kernel test (tests/kernel/test_*.c, already built), and the collector up to its ready
+# line, inside other kernels under qemu:
 # Debian's 5.10, 6.1 and 6.12, which have kprobes and fentry where this machine's kernel has
 # neither, and older verifiers. The guest sees the host's root read-only and runs the host's
 # binaries in a chroot. Usage: matrix.sh BUILD_DIR [KERNEL_PACKAGE...]
@@ -32,6 +33,10 @@ trap 'rm -rf "$share"' EXIT
 	for t in "${tests[@]}"; do
 		echo "chroot /hostroot $t || rc=1"
 	done
+	# The collector itself: which syscall hooks --syscall-hooks auto settles on (sock, sys_exit or
+	# tracepoints, whichever loads first) and that it gets to its ready line.
+	echo "chroot /hostroot timeout -s INT 20 $build/l7collect -i lo 2>&1 >/dev/null |"
+	echo "  grep -m1 'ready:' | sed 's/^/collector: /'"
 	echo 'exit $rc'
 } > "$share/run.sh"
 chmod +x "$share/run.sh"
@@ -43,6 +48,11 @@ for k in "${kernels[@]}"; do
 		echo "$k: ok ($(grep -c ': ok$' "$log") tests)"
 		# What a test chose to skip on this kernel (e.g. a hook it does not have).
 		grep -E '^test_[a-z_]+: .*(skipped|done)' "$log" | sed "s/^/  $k: /" || true
+		if ! grep -m1 '^collector: ' "$log" | sed "s/^/  $k: /" | grep .; then
+			echo "$k: FAILED: the collector did not get to its ready line"
+			grep -vE '^\[ *[0-9.]+\]' "$log" | tail -20
+			failed+=("$k")
+		fi
 	else
 		echo "$k: FAILED"
 		grep -vE '^\[ *[0-9.]+\]' "$log" | tail -40
