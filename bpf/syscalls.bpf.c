@@ -78,11 +78,14 @@ struct stash {
 	__u64 buf;  /* buffer, iovec array, msghdr or mmsghdr array */
 	__u64 addr; /* sendto's destination, recvfrom's source: a user sockaddr, or 0 */
 	__u32 fd;
-	__u32 count; /* buffer size, iovec count or mmsghdr count */
-	__u8 how;    /* enum how */
-	__u8 dir;    /* enum sc_dir */
-	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 reserved[5];
+	__u32 count;  /* buffer size, iovec count or mmsghdr count */
+	__u8 how;     /* enum how */
+	__u8 dir;     /* enum sc_dir */
+	__u8 proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 no_name; /* a receive's sockaddr is not written yet: the peer is the socket's */
+	__u8 one_msg; /* HOW_MMSG: only message msg_index moved (the sock hooks) */
+	__u8 msg_index;
+	__u8 reserved[2];
 };
 
 /* Threads inside a followed syscall at once. */
@@ -457,7 +460,7 @@ static __always_inline int copy_payload(struct scratch *s, const struct stash *s
 
 	if (limit > SC_PAYLOAD_MAX)
 		limit = SC_PAYLOAD_MAX;
-	*name = st->addr;
+	*name = st->no_name ? 0 : st->addr;
 	switch (st->how) {
 	case HOW_BUF:
 		return limit && copy_in(s, 0, limit, st->buf) ? -1 : (int)limit;
@@ -466,7 +469,8 @@ static __always_inline int copy_payload(struct scratch *s, const struct stash *s
 	case HOW_MSG:
 		if (bpf_probe_read_user(&mh, sizeof(mh), (const void *)st->buf))
 			return -1;
-		*name = (__u64)mh.msg_name;
+		if (!st->no_name)
+			*name = (__u64)mh.msg_name;
 		return copy_iov(s, (__u64)mh.msg_iov, (__u32)mh.msg_iovlen, limit);
 	default: /* HOW_COUNT: sendfile moves file bytes the process never holds */
 		return 0;
@@ -535,31 +539,40 @@ static __always_inline void emit_data(struct scratch *s, const struct stash *st,
 	submit(s, cap);
 }
 
-/* sendmmsg/recvmmsg: ret messages, each a record of its own. */
+/* Message i of a sendmmsg/recvmmsg, which moved `moved` bytes (0: as its msg_len says, which
+ * the kernel writes after each message): a record of its own. False if its entry cannot be read. */
+static __always_inline bool mmsg_one(struct scratch *s, const struct stash *st, struct fd_conn *c,
+                                     __u32 i, __u32 moved)
+{
+	struct mmsghdr m;
+	__u32 limit;
+	int cap;
+
+	if (bpf_probe_read_user(&m, sizeof(m), (const void *)(st->buf + i * sizeof(m)))) {
+		count(SC_CTR_READ_FAULT, 1);
+		return false;
+	}
+	if (!moved)
+		moved = m.msg_len;
+	limit = moved < max_payload ? moved : max_payload;
+	if (limit > SC_PAYLOAD_MAX)
+		limit = SC_PAYLOAD_MAX;
+	cap = copy_iov(s, (__u64)m.msg_hdr.msg_iov, (__u32)m.msg_hdr.msg_iovlen, limit);
+	if (cap < 0) {
+		count(SC_CTR_READ_FAULT, 1);
+		return true;
+	}
+	emit_data(s, st, c, moved, (__u32)cap, (__u64)m.msg_hdr.msg_name);
+	return true;
+}
+
+/* sendmmsg/recvmmsg at exit: ret messages, each a record of its own. */
 static __always_inline void mmsg_exit(struct scratch *s, const struct stash *st, struct fd_conn *c,
                                       __u32 ret)
 {
-	for (__u32 i = 0; i < SC_MMSG_MAX; i++) {
-		struct mmsghdr m;
-		__u32 limit;
-		int cap;
-
-		if (i >= ret)
+	for (__u32 i = 0; i < SC_MMSG_MAX; i++)
+		if (i >= ret || !mmsg_one(s, st, c, i, 0))
 			return;
-		if (bpf_probe_read_user(&m, sizeof(m), (const void *)(st->buf + i * sizeof(m)))) {
-			count(SC_CTR_READ_FAULT, 1);
-			return;
-		}
-		limit = m.msg_len < max_payload ? m.msg_len : max_payload;
-		if (limit > SC_PAYLOAD_MAX)
-			limit = SC_PAYLOAD_MAX;
-		cap = copy_iov(s, (__u64)m.msg_hdr.msg_iov, (__u32)m.msg_hdr.msg_iovlen, limit);
-		if (cap < 0) {
-			count(SC_CTR_READ_FAULT, 1);
-			continue;
-		}
-		emit_data(s, st, c, m.msg_len, (__u32)cap, (__u64)m.msg_hdr.msg_name);
-	}
 	if (ret > SC_MMSG_MAX)
 		count(SC_CTR_MMSG_CUT, ret - SC_MMSG_MAX);
 }
@@ -590,6 +603,10 @@ static __always_inline void data_exit(const struct stash *st, long ret, struct f
 	s = scratch_slot();
 	if (!s)
 		return;
+	if (st->how == HOW_MMSG && st->one_msg) {
+		mmsg_one(s, st, c, st->msg_index & (SC_MMSG_MAX - 1), (__u32)ret);
+		return;
+	}
 	if (st->how == HOW_MMSG) {
 		mmsg_exit(s, st, c, (__u32)ret);
 		return;
@@ -908,36 +925,104 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
 #define PF_KTHREAD   0x00200000
 
 /* The socket-level hooks (Linux 6.3+): sock_send_length and sock_recv_length fire inside
- * sock_sendmsg and sock_recvmsg, with the socket, once the bytes have moved. Only socket I/O
- * reaches them, so a pipe or file syscall pays nothing at all, and the socket comes with the
- * call: no fd table walk for a connection already known. The syscall's own arguments (which fd,
- * where the bytes are) are in the caller's saved registers, as for sys_exit.
+ * sock_sendmsg and sock_recvmsg, with the socket, once the bytes have moved, and
+ * inet_sock_set_state at every TCP state change. They are not syscall tracepoints: a kernel
+ * with none of those attached keeps every syscall of every process on its fast path, and no
+ * program of ours runs for a pipe or a file (tests/bench: T0 0.93 -> 0.97 of nginx's
+ * throughput). The syscall's own arguments (which fd, where the bytes are) are in the caller's
+ * saved registers, as for sys_exit; the fd is checked to hold this very socket, so a kernel
+ * socket driven from inside some other syscall (a network file system's) is not the caller's.
  *
- * They cannot see everything on their own, so these classic tracepoints run beside them:
- * - sendmmsg and recvmmsg fire once per message, and which message is not known here;
- * - sendfile reaches them only from Linux 6.5 (before, through ->sendpage);
- * - a datagram's source address is written to the caller's recvfrom/recvmsg sockaddr only after
- *   they fire: such a receive is stashed here and finished at the syscall's exit (exit_recvfrom,
- *   exit_recvmsg);
- * - connect, accept and close move no bytes.
- * The loader attaches that set (syscall_hooks_select). Sockets that a kernel thread or an
- * io_uring worker uses, and a kernel socket driven from inside some other syscall (a network
- * file system's), are not the caller's fd: the fd is checked to hold this very socket. */
+ * What they cannot see, the wire view (which the loader runs beside them) reports:
+ * - a connection is recorded at its first byte, not at connect or accept, so its role is
+ *   inferred from its first message, and its first packets reach the socket filter before
+ *   local_conns names them;
+ * - recvmmsg fires once per message, without saying which (sendmmsg does too, but its place
+ *   can be followed: sendmmsg_message);
+ * - a datagram received on an unconnected socket: its source is written to the caller's
+ *   sockaddr after they fire, and nowhere they can read;
+ * - sendfile goes through ->sendpage before Linux 6.5.
+ * A TCP connection ends when close() on its fd changes its state or destroys it (sock_closing);
+ * a process's, when it exits (process_exit). A UDP socket is never a connection here. */
+static __always_inline struct pt_regs *caller_regs(struct task_struct **task)
+{
+	*task = bpf_get_current_task_btf();
+	if ((*task)->flags & (PF_KTHREAD | PF_IO_WORKER) || (*task)->thread_info.status & TS_COMPAT)
+		return NULL;
+	return (struct pt_regs *)bpf_task_pt_regs(*task);
+}
+
+/* Each thread's place in the array of its sendmmsg, for the sock hooks. */
+struct mmsg_pos {
+	__u64 arr; /* the mmsghdr array */
+	__u32 next;
+	__u32 reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct mmsg_pos);
+} mmsg_pos SEC(".maps");
+
+/* Whether message i of st's mmsghdr array could have sent ret bytes: one iovec must hold them
+ * all (a datagram goes whole); more iovecs are not summed, and pass. */
+static __always_inline bool message_fits(const struct stash *st, __u32 i, __u32 ret)
+{
+	struct mmsghdr m;
+	struct iovec v;
+
+	if (bpf_probe_read_user(&m, sizeof(m), (const void *)(st->buf + i * sizeof(m))))
+		return false;
+	if (m.msg_hdr.msg_iovlen != 1)
+		return true;
+	return !bpf_probe_read_user(&v, sizeof(v), m.msg_hdr.msg_iov) && v.iov_len == ret;
+}
+
+/* Which message of its sendmmsg fired the hook: they fire once per message, in order, without
+ * saying which (glibc's resolver sends its A and AAAA queries this way). The thread's place in
+ * the array is kept in mmsg_pos. A call that stopped early (an error) leaves a place behind
+ * that its next call on the same array would take up: a message that does not fit its entry
+ * starts again from the first. A receive's messages are left to the wire view: where they come
+ * from is written after the hook runs. */
+static __always_inline bool sendmmsg_message(struct stash *st, __u32 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mmsg_pos *at = bpf_map_lookup_elem(&mmsg_pos, &id);
+	struct mmsg_pos next = {.arr = st->buf};
+	__u32 i = at && at->arr == st->buf && at->next < st->count ? at->next : 0;
+
+	if (st->dir == SC_INGRESS) {
+		count(SC_CTR_LEFT_TO_WIRE, 1);
+		return false;
+	}
+	if (i && !message_fits(st, i, ret))
+		i = 0;
+	next.next = i + 1;
+	bpf_map_update_elem(&mmsg_pos, &id, &next, BPF_ANY);
+	if (i >= SC_MMSG_MAX) {
+		count(SC_CTR_MMSG_CUT, 1);
+		return false;
+	}
+	st->one_msg = 1;
+	st->msg_index = (__u8)i;
+	return true;
+}
+
 static __always_inline int sock_data(struct sock *sk, int ret, int rflags)
 {
-	struct task_struct *task;
-	struct fd_key fk;
 	struct fd_conn *known = NULL;
+	struct task_struct *task;
+	struct pt_regs *regs;
 	struct stash st = {};
+	struct fd_key fk;
 	__u64 flags = 0;
 
 	if (attach_only || ret <= 0 || mine())
 		return 0;
-	task = bpf_get_current_task_btf();
-	if (task->flags & (PF_KTHREAD | PF_IO_WORKER) || task->thread_info.status & TS_COMPAT)
-		return 0;
-	if (classify((struct pt_regs *)bpf_task_pt_regs(task), &st, &flags) != SYSCALL_DATA ||
-	    st.how == HOW_MMSG || st.how == HOW_COUNT)
+	regs = caller_regs(&task);
+	if (!regs || classify(regs, &st, &flags) != SYSCALL_DATA)
 		return 0;
 	if (rflags & MSG_PEEK) {
 		count(SC_CTR_PEEK, 1);
@@ -954,15 +1039,17 @@ static __always_inline int sock_data(struct sock *sk, int ret, int rflags)
 	} else {
 		return 0;
 	}
-	st.sk = (__u64)sk;
-	if (st.proto == IPPROTO_UDP && st.dir == SC_INGRESS &&
-	    (st.how == HOW_MSG || (st.how == HOW_BUF && st.addr))) {
-		__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-		if (bpf_map_update_elem(&stash, &pid_tgid, &st, BPF_ANY))
-			count(SC_CTR_STASH_FULL, 1);
+	if (st.how == HOW_MMSG && !sendmmsg_message(&st, ret))
 		return 0;
+	if (st.proto == IPPROTO_UDP && st.dir == SC_INGRESS) {
+		if (!sk->__sk_common.skc_dport) {
+			count(SC_CTR_LEFT_TO_WIRE, 1);
+			return 0;
+		}
+		/* Connected: the peer is the socket's; the caller's sockaddr is not written yet. */
+		st.no_name = 1;
 	}
+	st.sk = (__u64)sk;
 	data_exit(&st, ret, known);
 	return 0;
 }
@@ -979,6 +1066,46 @@ int BPF_PROG(sock_recv, struct sock *sk, int ret, int flags)
 {
 	(void)ctx;
 	return sock_data(sk, ret, flags);
+}
+
+/* close() on a followed TCP connection's fd either moves it to FIN_WAIT1, LAST_ACK or CLOSE, or,
+ * when it was closed already (a reset), destroys it: both in the caller's context. The same
+ * changes also run in softirq on top of whatever task was interrupted, and a task in close()
+ * may be closing another fd: the fd's entry must name this socket. */
+static __always_inline int sock_closing(const struct sock *sk)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+	struct fd_conn *c;
+	struct fd_key fk;
+
+	if (attach_only)
+		return 0;
+	regs = caller_regs(&task);
+	if (!regs || regs->orig_ax != NR_close)
+		return 0;
+	fk.tgid = bpf_get_current_pid_tgid() >> 32;
+	fk.fd = (__u32)regs->di;
+	c = bpf_map_lookup_elem(&fd_conns, &fk);
+	if (c && c->sk == (__u64)sk)
+		closed(fk.fd);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sock_state, const struct sock *sk, int oldstate, int newstate)
+{
+	(void)ctx;
+	(void)oldstate;
+	(void)newstate;
+	return sock_closing(sk);
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(sock_destroy, const struct sock *sk)
+{
+	(void)ctx;
+	return sock_closing(sk);
 }
 #endif
 

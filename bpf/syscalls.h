@@ -106,6 +106,9 @@ enum sc_counter {
 	SC_CTR_UDP_NOT_DNS, /* UDP datagrams that do not look like DNS: not copied */
 	SC_CTR_MMSG_CUT,    /* messages of a sendmmsg/recvmmsg past SC_MMSG_MAX: not copied */
 	SC_CTR_SKIPPED,     /* data syscalls on connections that carry neither HTTP nor DNS */
+	/* The sock hooks only: datagrams they cannot place (a message of sendmmsg/recvmmsg, a
+	 * receive on an unconnected socket, whose source they never see): left to the wire view */
+	SC_CTR_LEFT_TO_WIRE,
 	SC_CTR_MAX,
 };
 

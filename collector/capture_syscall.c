@@ -58,18 +58,7 @@ static bool sys_exit_prog(const struct bpf_program *p)
 
 static bool sock_prog(const struct bpf_program *p)
 {
-	static const char *const names[] = {"sock_send", "sock_recv"};
-
-	return NAMED(p, names);
-}
-
-/* The data tracepoints the sock hooks need beside them (syscalls.bpf.c, sock_data): the
- * syscalls they cannot see whole, and the receives whose source address comes after them. */
-static bool sock_companion(const struct bpf_program *p)
-{
-	static const char *const names[] = {"enter_sendmmsg", "exit_sendmmsg",    "enter_recvmmsg",
-	                                    "exit_recvmmsg",  "enter_sendfile64", "exit_sendfile64",
-	                                    "exit_recvfrom",  "exit_recvmsg"};
+	static const char *const names[] = {"sock_send", "sock_recv", "sock_state", "sock_destroy"};
 
 	return NAMED(p, names);
 }
@@ -92,7 +81,7 @@ static bool hooks_have(enum syscall_hooks hooks, const struct bpf_program *p, bo
 	case SYSCALL_HOOKS_SYS_EXIT: /* it also makes and ends connections */
 		return sys_exit_prog(p);
 	case SYSCALL_HOOKS_SOCK:
-		return connection_prog(p) || (follow_data && (sock_prog(p) || sock_companion(p)));
+		return follow_data ? sock_prog(p) : connection_prog(p);
 	default:
 		return tracepoint_prog(p) && (follow_data || connection_prog(p));
 	}
@@ -157,9 +146,12 @@ static bool hooks_built(struct syscalls_bpf *skel, enum syscall_hooks hooks)
 	return !prog || bpf_object__find_program_by_name(skel->obj, prog);
 }
 
-/* Cheapest first (tests/bench/early_exit.py and exchange_cost.py): the sock hooks cost a
- * non-socket syscall nothing, sys_exit costs every syscall a switch. With --capture socket only
- * connections are followed, and their few tracepoints cost least. */
+/* Cheapest first (tests/bench/early_exit.py, exchange_cost.py and overhead.py): the sock hooks
+ * attach no syscall tracepoint, so no syscall leaves the kernel's fast path; sys_exit runs a
+ * program at every syscall; the tracepoint pairs stash at entry. The sock hooks leave some
+ * datagrams and every connection's first packets to the wire view (syscalls.bpf.c), so they
+ * are taken only when it runs too. With --capture socket only connections are followed, and
+ * their few tracepoints cost least. */
 static int load(struct syscall_capture *c, const struct config *cfg, bool follow_data, int conns_fd)
 {
 	static const enum syscall_hooks cheapest_first[] = {
@@ -170,8 +162,10 @@ static int load(struct syscall_capture *c, const struct config *cfg, bool follow
 	int err = -EOPNOTSUPP;
 
 	if (one == SYSCALL_HOOKS_AUTO && follow_data) {
-		tries = cheapest_first;
-		n = sizeof(cheapest_first) / sizeof(cheapest_first[0]);
+		bool wire = cfg->capture & CAPTURE_SOCKET;
+
+		tries = cheapest_first + !wire;
+		n = sizeof(cheapest_first) / sizeof(cheapest_first[0]) - !wire;
 	} else if (one == SYSCALL_HOOKS_AUTO) {
 		one = SYSCALL_HOOKS_TRACEPOINTS;
 	}
@@ -268,12 +262,19 @@ const char *syscall_capture_describe(const struct syscall_capture *c)
 }
 
 static const char *const counter_names[] = {
-        [SC_CTR_EVENTS] = "events",         [SC_CTR_EVENT_BYTES] = "event_bytes",
-        [SC_CTR_RING_FULL] = "ring_full",   [SC_CTR_TRUNCATED] = "truncated",
-        [SC_CTR_STASH_FULL] = "stash_full", [SC_CTR_CONN_FULL] = "conn_full",
-        [SC_CTR_READ_FAULT] = "read_fault", [SC_CTR_PEEK] = "peek_skipped",
-        [SC_CTR_NO_SCRATCH] = "no_scratch", [SC_CTR_UDP_NOT_DNS] = "udp_not_dns",
-        [SC_CTR_MMSG_CUT] = "mmsg_cut",     [SC_CTR_SKIPPED] = "skipped",
+        [SC_CTR_EVENTS] = "events",
+        [SC_CTR_EVENT_BYTES] = "event_bytes",
+        [SC_CTR_RING_FULL] = "ring_full",
+        [SC_CTR_TRUNCATED] = "truncated",
+        [SC_CTR_STASH_FULL] = "stash_full",
+        [SC_CTR_CONN_FULL] = "conn_full",
+        [SC_CTR_READ_FAULT] = "read_fault",
+        [SC_CTR_PEEK] = "peek_skipped",
+        [SC_CTR_NO_SCRATCH] = "no_scratch",
+        [SC_CTR_UDP_NOT_DNS] = "udp_not_dns",
+        [SC_CTR_MMSG_CUT] = "mmsg_cut",
+        [SC_CTR_SKIPPED] = "skipped",
+        [SC_CTR_LEFT_TO_WIRE] = "left_to_wire",
 };
 
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == SC_CTR_MAX,
@@ -324,8 +325,8 @@ void probes_list(FILE *out)
 		enum syscall_hooks hooks;
 		const char *what;
 	} sets[] = {
-	        {SYSCALL_HOOKS_SOCK, "tp_btf sock_send_length and sock_recv_length, and the "
-	                             "tracepoints marked sock (6.3+, x86-64)"},
+	        {SYSCALL_HOOKS_SOCK, "tp_btf sock_send_length, sock_recv_length, "
+	                             "inet_sock_set_state and tcp_destroy_sock (6.3+, x86-64)"},
 	        {SYSCALL_HOOKS_SYS_EXIT, "tp_btf sys_exit: one program at every syscall's exit "
 	                                 "(5.11+, x86-64)"},
 	        {SYSCALL_HOOKS_TRACEPOINTS, "a tracepoint pair per followed syscall"},
@@ -357,14 +358,18 @@ void probes_list(FILE *out)
 		}
 		snprintf(path, sizeof(path), "%s/events/%s", tracefs ? tracefs : "", event);
 		there = tracefs && access(path, F_OK) == 0;
-		fprintf(out, "  %-16s tracepoint %-36s %s%s%s\n", bpf_program__name(p), event,
+		fprintf(out, "  %-16s tracepoint %-36s %s%s\n", bpf_program__name(p), event,
 		        there ? "available" : "missing",
-		        connection_prog(p) || always_prog(p) ? " (also with --capture socket)" : "",
-		        connection_prog(p) || always_prog(p) || sock_companion(p) ? " (sock)" : "");
+		        connection_prog(p) || always_prog(p) ? " (also with --capture socket)"
+		                                             : "");
 	}
-	fprintf(out, "--syscall-hooks auto (the default) follows data through the first of sock, "
-	             "sys_exit and\ntracepoints that loads; with --capture socket it uses the "
-	             "connection tracepoints\nonly. kprobe and fentry variants are not "
-	             "implemented.\n");
+	fprintf(out,
+	        "--syscall-hooks auto (the default) follows data through the first of sock, "
+	        "sys_exit\n"
+	        "and tracepoints that loads. sock leaves some datagrams, and each connection's "
+	        "first\n"
+	        "packets, to the wire view: it is skipped with --capture syscall alone. With\n"
+	        "--capture socket the connection tracepoints are used alone. kprobe and fentry\n"
+	        "variants are not implemented.\n");
 	syscalls_bpf__destroy(skel);
 }

@@ -52,6 +52,7 @@ MODES = {
     "St": ["--capture", "syscall", "--syscall-hooks", "tracepoints"],
     "T0x": ["--bench-mode", "attach-only", "--syscall-hooks", "sys_exit"],
     "T2x": ["--syscall-hooks", "sys_exit"],
+    "T0e": ["--bench-mode", "attach-only", "--exp"],
 }
 
 
@@ -430,6 +431,8 @@ class Collector:
 
     def __init__(self, args, stdout, workdir, cpu=None):
         self.args = [BINARY, *args]
+        if "--exp" in args:
+            self.args = ["env", "L7_EXP=1", BINARY, *[a for a in args if a != "--exp"]]
         self.stdout = stdout
         self.stderr_path = os.path.join(workdir, f"collector-{time.monotonic_ns()}.log")
         self.cpu = cpu

@@ -3,7 +3,8 @@
 - curl -> nginx on lo, 100 requests: with the default capture exactly 200 events, 100 with role
   client and curl's pid, 100 with role server and the nginx worker's pid, paired by client port;
   --capture syscall gives the same 200, with each hook set (the tp_btf sock hooks, the tp_btf
-  sys_exit program, and the tracepoint pairs older kernels use), --capture socket 100 (from the wire, with the client's
+  sys_exit program, and the tracepoint pairs older kernels use), and so does the default capture
+  on sys_exit; --capture socket 100 (from the wire, with the client's
   process named through the kernel's connection table);
 - a Python http.server and a client using sendmsg/recvmsg and writev/readv;
 - wrk, 50 connections, 5 seconds: nginx's server-side events equal its access log, nothing lost;
@@ -88,11 +89,12 @@ def check_pairs(events, port, batches, workers):
 
 
 def test_curl_nginx(nginx, port, workers):
-    # The default hooks (the tp_btf sock hooks where they load), then the sys_exit program and
-    # the tracepoint pairs that older kernels use.
-    for mode, want, hooks in (("socket,syscall", 200, "auto"), ("syscall", 200, "auto"),
-                              ("syscall", 200, "sys_exit"), ("syscall", 200, "tracepoints"),
-                              ("socket", 100, "auto")):
+    # The default hooks (the tp_btf sock hooks where they load, beside the wire view), the
+    # sys_exit program (auto's choice without the wire view), the sock hooks without the wire
+    # view, and the tracepoint pairs that older kernels use.
+    for mode, want, hooks in (("socket,syscall", 200, "auto"), ("socket,syscall", 200, "sys_exit"),
+                              ("syscall", 200, "auto"), ("syscall", 200, "sock"),
+                              ("syscall", 200, "tracepoints"), ("socket", 100, "auto")):
         col = Collector("--capture", mode, "-i", "lo", "--syscall-hooks", hooks).start()
         batches = hundred_requests(port)
         col.wait_events(want)

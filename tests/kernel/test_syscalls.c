@@ -86,7 +86,9 @@ static void drain(struct ring_buffer *rb)
 	ring_buffer__consume(rb);
 }
 
-static void test_families(struct syscalls_bpf *skel, struct ring_buffer *rb)
+/* sock: the sock hooks, which record a connection at its first byte (its role unknown) rather
+ * than at connect or accept. */
+static void test_families(struct syscalls_bpf *skel, struct ring_buffer *rb, bool sock)
 {
 	static const char req[] = "GET /k HTTP/1.1\r\nHost: a\r\n\r\n";
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
@@ -121,9 +123,11 @@ static void test_families(struct syscalls_bpf *skel, struct ring_buffer *rb)
 	ring_buffer__consume(rb);
 
 	/* Open records: connect() makes the client, accept() the server. */
-	CHECK(mine(cli, SC_OPEN, got, 8) == 1 && got[0]->h.role == SC_ROLE_CLIENT &&
+	CHECK(mine(cli, SC_OPEN, got, 8) == 1 &&
+	      got[0]->h.role == (sock ? SC_ROLE_UNKNOWN : SC_ROLE_CLIENT) &&
 	      got[0]->h.conn.rport == port && got[0]->h.conn.family == AF_INET);
-	CHECK(mine(srv, SC_OPEN, got, 8) == 1 && got[0]->h.role == SC_ROLE_SERVER &&
+	CHECK(mine(srv, SC_OPEN, got, 8) == 1 &&
+	      got[0]->h.role == (sock ? SC_ROLE_UNKNOWN : SC_ROLE_SERVER) &&
 	      got[0]->h.conn.lport == port);
 	key = got[0]->h.conn;
 	CHECK(bpf_map__lookup_elem(skel->maps.local_conns, &key, sizeof(key), &owner, sizeof(owner),
@@ -150,6 +154,8 @@ static void test_families(struct syscalls_bpf *skel, struct ring_buffer *rb)
 	      got[4]->h.cap == 0); /* sendfile */
 	CHECK(got[0]->h.conn_id == got[1]->h.conn_id);
 
+	/* cli has sendfile's 8 bytes unread, so its close resets the connection, and srv's close
+	 * finds it closed already: the sock hooks see that one as the socket's destruction. */
 	drain(rb);
 	close(cli);
 	close(srv);
@@ -182,15 +188,22 @@ static void test_not_tcp(struct ring_buffer *rb)
 static const uint8_t dns_query[] = {0x12, 0x34, 1, 0,   0,   1,   0,   0, 0, 0, 0, 0,
                                     1,    'a',  4, 't', 'e', 's', 't', 0, 0, 1, 0, 1};
 
+/* The same query for AAAA, with another id: as long as the first, as glibc's pair is. */
+static const uint8_t dns_query_aaaa[] = {0x56, 0x78, 1, 0,   0,   1,   0,   0, 0, 0,  0, 0,
+                                         1,    'a',  4, 't', 'e', 's', 't', 0, 0, 28, 0, 1};
+
 /* UDP: one record per DNS datagram with its peer, for unconnected sockets (sendto, recvfrom) and
- * for sendmmsg/recvmmsg; datagrams that are not DNS are counted, not copied. */
-static void test_udp(struct syscalls_bpf *skel, struct ring_buffer *rb)
+ * for sendmmsg/recvmmsg; datagrams that are not DNS are counted, not copied. Two sendmmsg calls
+ * on one array, each message in its own record and in order. The sock hooks (sock) cannot see
+ * the source of a datagram an unconnected socket receives, nor which message of a recvmmsg
+ * fires them: those are counted as left to the wire view. */
+static void test_udp(struct syscalls_bpf *skel, struct ring_buffer *rb, bool sock)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct sockaddr_in from;
 	socklen_t len = sizeof(a);
 	struct iovec iov[2] = {{(void *)dns_query, sizeof(dns_query)},
-	                       {(void *)dns_query, sizeof(dns_query)}};
+	                       {(void *)dns_query_aaaa, sizeof(dns_query_aaaa)}};
 	struct mmsghdr mm[2] = {{.msg_hdr = {.msg_iov = &iov[0], .msg_iovlen = 1}},
 	                        {.msg_hdr = {.msg_iov = &iov[1], .msg_iovlen = 1}}};
 	char b1[64], b2[64];
@@ -199,7 +212,7 @@ static void test_udp(struct syscalls_bpf *skel, struct ring_buffer *rb)
 	                        {.msg_hdr = {.msg_iov = &riov[1], .msg_iovlen = 1}}};
 	int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
 	uint64_t before[SC_CTR_MAX], after[SC_CTR_MAX];
-	struct rec *got[4];
+	struct rec *got[8];
 	uint16_t port;
 
 	CHECK(bind(rx, (struct sockaddr *)&a, sizeof(a)) == 0);
@@ -215,16 +228,31 @@ static void test_udp(struct syscalls_bpf *skel, struct ring_buffer *rb)
 	CHECK(recv(rx, b1, sizeof(b1), 0) == 14);
 	CHECK(connect(tx, (struct sockaddr *)&a, sizeof(a)) == 0);
 	CHECK(sendmmsg(tx, mm, 2, 0) == 2);
+	CHECK(sendmmsg(tx, mm, 2, 0) == 2);
 	CHECK(recvmmsg(rx, rm, 2, MSG_WAITFORONE, NULL) >= 1);
 	ring_buffer__consume(rb);
 	percpu_sum(skel->maps.counters, SC_CTR_MAX, after);
 
-	/* sendto, then the two of sendmmsg */
-	CHECK(mine(tx, SC_DATA, got, 4) == 3);
-	for (int i = 0; i < 3 && i < n_recs; i++) {
+	/* sendto, then A and AAAA twice */
+	if (mine(tx, SC_DATA, got, 8) != 5) {
+		CHECK(!"five datagrams sent");
+		return;
+	}
+	for (int i = 0; i < 5; i++) {
+		const uint8_t *q = i % 2 ? dns_query : dns_query_aaaa;
+
 		CHECK(got[i]->h.dir == SC_EGRESS && got[i]->h.conn.proto == IPPROTO_UDP);
 		CHECK(got[i]->h.conn.rport == port && got[i]->h.len == sizeof(dns_query));
-		CHECK(memcmp(got[i]->data, dns_query, sizeof(dns_query)) == 0);
+		CHECK(memcmp(got[i]->data, i ? q : dns_query, sizeof(dns_query)) == 0);
+	}
+	if (sock) {
+		/* rx is not connected: recvfrom, recv and recvmmsg (at least one message). */
+		CHECK(mine(rx, SC_DATA, got, 4) == 0);
+		CHECK(after[SC_CTR_LEFT_TO_WIRE] - before[SC_CTR_LEFT_TO_WIRE] >= 3);
+		CHECK_EQ_U64(after[SC_CTR_UDP_NOT_DNS] - before[SC_CTR_UDP_NOT_DNS], 1); /* sent */
+		close(rx);
+		close(tx);
+		return;
 	}
 	/* recvfrom names the sender: tx's port. */
 	CHECK(mine(rx, SC_DATA, got, 4) >= 2);
@@ -236,6 +264,39 @@ static void test_udp(struct syscalls_bpf *skel, struct ring_buffer *rb)
 	close(tx);
 	drain(rb);
 	CHECK(mine(tx, SC_CLOSE, got, 4) == 1); /* connect() made tx a connection */
+}
+
+/* A connected UDP socket's receive, under the sock hooks: its peer is the socket's, even when
+ * the caller asks for the source address (glibc's resolver does), which is written only after
+ * the hook has run. */
+static void test_udp_connected(struct ring_buffer *rb)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in b = a, from;
+	socklen_t len = sizeof(a);
+	int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+	struct rec *got[4];
+	char buf[64];
+
+	CHECK(bind(rx, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      getsockname(rx, (struct sockaddr *)&a, &len) == 0);
+	CHECK(bind(tx, (struct sockaddr *)&b, sizeof(b)) == 0 &&
+	      getsockname(tx, (struct sockaddr *)&b, &len) == 0);
+	CHECK(connect(rx, (struct sockaddr *)&b, sizeof(b)) == 0);
+	drain(rb);
+	CHECK(sendto(tx, dns_query, sizeof(dns_query), 0, (struct sockaddr *)&a, sizeof(a)) ==
+	      sizeof(dns_query));
+	memset(&from, 0xee, sizeof(from)); /* what the hook would read as an address */
+	len = sizeof(from);
+	CHECK(recvfrom(rx, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len) ==
+	      sizeof(dns_query));
+	ring_buffer__consume(rb);
+	CHECK(mine(rx, SC_DATA, got, 4) == 1 && got[0]->h.dir == SC_INGRESS &&
+	      got[0]->h.conn.rport == ntohs(b.sin_port) && got[0]->h.conn.family == AF_INET &&
+	      memcmp(got[0]->h.conn.raddr, &b.sin_addr, 4) == 0);
+	close(rx);
+	close(tx);
+	drain(rb); /* rx's close, where connect() made it a connection */
 }
 
 /* With a small --max-payload the copy is cut, the true length kept, and the record flagged. */
@@ -309,8 +370,9 @@ static void test_hooks(enum syscall_hooks hooks, const char *name)
 		printf("test_syscalls: %s: does not load on this kernel, skipped\n", name);
 		return;
 	}
-	test_families(skel, rb);
-	test_udp(skel, rb);
+	test_families(skel, rb, hooks == SYSCALL_HOOKS_SOCK);
+	test_udp(skel, rb, hooks == SYSCALL_HOOKS_SOCK);
+	test_udp_connected(rb);
 	test_not_tcp(rb);
 	ring_buffer__free(rb);
 	syscalls_bpf__destroy(skel);
