@@ -35,12 +35,13 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 #       pipeline, NDJSON written out
 #   T3: the socket-filter capture only (the syscall probes attach only the five connection
 #       programs that attribute wire traffic to processes)
-#   S:  the syscall probes only (the hooks --syscall-hooks auto picks: sock where it loads)
-#   Sx: the syscall probes only, on the sys_exit hook (5.11 to 6.2 take it)
+#   S:  the syscall probes only (the hooks --syscall-hooks auto picks without the wire view:
+#       sys_exit where it loads)
 #   St: the syscall probes only, on the tracepoint pairs older kernels use
 #   T0: every program attached as by default, each returning at once (--bench-mode
 #       attach-only): what the hooks alone cost
-#   T0x, T2x: T0 and T2 on the sys_exit hook
+#   T0x, T2x: T0 and T2 on the sys_exit hook (the default picks the sock hooks where they load,
+#       Linux 6.3+)
 #   T1: the kernel side in full, user space dropping each record unread (--bench-mode discard)
 MODES = {
     "T0": ["--bench-mode", "attach-only"],
@@ -48,7 +49,6 @@ MODES = {
     "T2": [],
     "T3": ["--capture", "socket"],
     "S": ["--capture", "syscall"],
-    "Sx": ["--capture", "syscall", "--syscall-hooks", "sys_exit"],
     "St": ["--capture", "syscall", "--syscall-hooks", "tracepoints"],
     "T0x": ["--bench-mode", "attach-only", "--syscall-hooks", "sys_exit"],
     "T2x": ["--syscall-hooks", "sys_exit"],
