@@ -944,7 +944,9 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
  *   sockaddr after they fire, and nowhere they can read;
  * - sendfile goes through ->sendpage before Linux 6.5.
  * A TCP connection ends when close() on its fd changes its state or destroys it (sock_closing);
- * a process's, when it exits (process_exit). A UDP socket is never a connection here. */
+ * a process's, when it exits (process_exit). A UDP socket is never a connection here. The
+ * collector's own connections are entered in local_conns from their TCP states (own_sock); its
+ * own DNS lookups are not recognised, and may be reported from the wire. */
 static __always_inline struct pt_regs *caller_regs(struct task_struct **task)
 {
 	*task = bpf_get_current_task_btf();
@@ -1095,12 +1097,54 @@ static __always_inline int sock_closing(const struct sock *sk)
 	return 0;
 }
 
+/* The collector's own TCP sockets (its HTTP sinks'), for the sock hooks: they must be in
+ * local_conns as CONN_OWNER_SELF before their first byte, or the socket filter would report a
+ * delivery's first packets, and a receiver on this host its first read (peer_is_mine). Their
+ * connect() moves them to SYN_SENT in the collector's own context, but before a local port is
+ * chosen; ESTABLISHED follows in whatever context the handshake completes, when the key is
+ * whole. So the socket is remembered at the first and entered at the second, with its key:
+ * at CLOSE the port may be released already, and the key is taken from here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);             /* struct sock * */
+	__type(value, struct conn_key); /* all zero until ESTABLISHED */
+} own_socks SEC(".maps");
+
+static __always_inline void own_sock(struct sock *sk, int oldstate, int newstate)
+{
+	struct conn_owner owner = {.tgid = self_tgid, .flags = CONN_OWNER_TRACED | CONN_OWNER_SELF};
+	struct conn_key none = {}; /* hashed as bytes: an IPv4 address leaves 12 of 16 unset */
+	__u64 id = (__u64)sk;
+	struct conn_key *k;
+
+	if (newstate == TCP_SYN_SENT) {
+		if (mine())
+			bpf_map_update_elem(&own_socks, &id, &none, BPF_ANY);
+		return;
+	}
+	if (!(newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) && newstate != TCP_CLOSE)
+		return;
+	k = bpf_map_lookup_elem(&own_socks, &id);
+	if (!k)
+		return;
+	if (newstate == TCP_CLOSE) {
+		bpf_map_delete_elem(&local_conns, k);
+		bpf_map_delete_elem(&own_socks, &id);
+		return;
+	}
+	sock_key(sk, IPPROTO_TCP, k);
+	if (bpf_map_update_elem(&local_conns, k, &owner, BPF_ANY))
+		count(SC_CTR_CONN_FULL, 1);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(sock_state, const struct sock *sk, int oldstate, int newstate)
 {
 	(void)ctx;
-	(void)oldstate;
-	(void)newstate;
+	if (attach_only)
+		return 0;
+	own_sock((struct sock *)sk, oldstate, newstate);
 	return sock_closing(sk);
 }
 

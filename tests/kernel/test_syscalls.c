@@ -336,13 +336,14 @@ static bool has_sock_tracepoints(void)
  * tracepoints are missing (before 6.3): the tracepoints must load, and the sock hooks wherever
  * their tracepoints exist. */
 static struct syscalls_bpf *open_probes(enum syscall_hooks hooks, uint32_t max_payload,
-                                        struct ring_buffer **rb)
+                                        uint32_t self, struct ring_buffer **rb)
 {
 	struct syscalls_bpf *skel = syscalls_bpf__open();
 
 	if (!skel)
 		exit(1);
 	skel->rodata->max_payload = max_payload;
+	skel->rodata->self_tgid = self;
 	skel->rodata->wakeup_bytes = 1; /* these tests read as they go */
 	bpf_map__set_max_entries(skel->maps.scratch, (uint32_t)libbpf_num_possible_cpus());
 	syscall_hooks_select(skel, hooks, true);
@@ -359,13 +360,47 @@ static struct syscalls_bpf *open_probes(enum syscall_hooks hooks, uint32_t max_p
 	return skel;
 }
 
+/* With this process as the collector (self_tgid), its connections are entered in local_conns as
+ * its own before their first byte (the sock hooks do it from TCP states, not connect), nothing of
+ * theirs is recorded, and they leave local_conns when closed. */
+static void test_own(struct syscalls_bpf *skel, struct ring_buffer *rb)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	struct conn_key key = {.family = AF_INET, .proto = IPPROTO_TCP};
+	struct conn_owner owner;
+	uint32_t lo = htonl(INADDR_LOOPBACK);
+	struct rec *got[4];
+	char buf[8];
+	int cli, srv;
+	uint16_t port;
+
+	drain(rb);
+	tcp_pair(&cli, &srv, &port);
+	CHECK(getsockname(cli, (struct sockaddr *)&me, &len) == 0);
+	memcpy(key.laddr, &lo, 4);
+	memcpy(key.raddr, &lo, 4);
+	key.lport = ntohs(me.sin_port);
+	key.rport = port;
+	CHECK(bpf_map__lookup_elem(skel->maps.local_conns, &key, sizeof(key), &owner, sizeof(owner),
+	                           0) == 0 &&
+	      (owner.flags & CONN_OWNER_SELF));
+	CHECK(write(cli, "GET / HT", 8) == 8 && read(srv, buf, sizeof(buf)) == 8);
+	close(cli);
+	close(srv);
+	ring_buffer__consume(rb);
+	CHECK(mine(cli, SC_DATA, got, 4) == 0 && mine(srv, SC_DATA, got, 4) == 0);
+	CHECK(bpf_map__lookup_elem(skel->maps.local_conns, &key, sizeof(key), &owner, sizeof(owner),
+	                           0) != 0);
+}
+
 /* Every test, with the probes hooked one way. */
 static void test_hooks(enum syscall_hooks hooks, const char *name)
 {
 	struct syscalls_bpf *skel;
 	struct ring_buffer *rb;
 
-	skel = open_probes(hooks, 4096, &rb);
+	skel = open_probes(hooks, 4096, 0, &rb);
 	if (!skel) {
 		printf("test_syscalls: %s: does not load on this kernel, skipped\n", name);
 		return;
@@ -377,8 +412,13 @@ static void test_hooks(enum syscall_hooks hooks, const char *name)
 	ring_buffer__free(rb);
 	syscalls_bpf__destroy(skel);
 
-	skel = open_probes(hooks, 100, &rb);
+	skel = open_probes(hooks, 100, 0, &rb);
 	test_cut(rb);
+	ring_buffer__free(rb);
+	syscalls_bpf__destroy(skel);
+
+	skel = open_probes(hooks, 4096, (uint32_t)getpid(), &rb);
+	test_own(skel, rb);
 	ring_buffer__free(rb);
 	syscalls_bpf__destroy(skel);
 	printf("test_syscalls: %s: done\n", name);
