@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The process view: syscall tracepoints on the calls that move bytes on sockets, and on accept,
- * connect and close. Arguments are stashed at enter, keyed by thread, and the bytes actually
- * moved are copied at exit (a read's buffer holds them only then). Only TCP and UDP sockets over
- * IPv4 and IPv6 are followed; every other fd leaves at enter after a few reads of the fd table.
+/* The process view: hooks on the calls that move bytes on sockets, and on accept, connect and
+ * close. The bytes actually moved are copied once the call has moved them (a read's buffer holds
+ * them only then): at exit, with the arguments stashed at enter on the tracepoint pairs or read
+ * from the saved registers on tp_btf. Only TCP and UDP sockets over IPv4 and IPv6 are followed;
+ * every other fd leaves after a few reads of the fd table, or never reaches the sock hooks.
  * Of UDP, only DNS is copied (port 53, or a DNS header on any port: dns_sniff.h), one record per
  * datagram with its peer's address, so unconnected sockets (sendto, recvfrom) are covered too.
  *
