@@ -604,12 +604,11 @@ static __always_inline void data_exit(const struct stash *st, long ret, struct f
 	s = scratch_slot();
 	if (!s)
 		return;
-	if (st->how == HOW_MMSG && st->one_msg) {
-		mmsg_one(s, st, c, st->msg_index & (SC_MMSG_MAX - 1), (__u32)ret);
-		return;
-	}
 	if (st->how == HOW_MMSG) {
-		mmsg_exit(s, st, c, (__u32)ret);
+		if (st->one_msg)
+			mmsg_one(s, st, c, st->msg_index & (SC_MMSG_MAX - 1), (__u32)ret);
+		else
+			mmsg_exit(s, st, c, (__u32)ret);
 		return;
 	}
 	cap = copy_payload(s, st, (__u32)ret, &name);
@@ -988,8 +987,7 @@ static __always_inline bool message_fits(const struct stash *st, __u32 i, __u32 
  * saying which (glibc's resolver sends its A and AAAA queries this way). The thread's place in
  * the array is kept in mmsg_pos. A call that stopped early (an error) leaves a place behind
  * that its next call on the same array would take up: a message that does not fit its entry
- * starts again from the first. A receive's messages are left to the wire view: where they come
- * from is written after the hook runs. */
+ * starts again from the first. */
 static __always_inline bool sendmmsg_message(struct stash *st, __u32 ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -997,10 +995,6 @@ static __always_inline bool sendmmsg_message(struct stash *st, __u32 ret)
 	struct mmsg_pos *at;
 	__u32 i;
 
-	if (st->dir == SC_INGRESS) {
-		count(SC_CTR_LEFT_TO_WIRE, 1);
-		return false;
-	}
 	at = bpf_map_lookup_elem(&mmsg_pos, &id);
 	i = at && at->arr == st->buf && at->next < st->count ? at->next : 0;
 	if (i && !message_fits(st, i, ret))
@@ -1045,16 +1039,17 @@ static __always_inline int sock_data(struct sock *sk, int ret, int rflags)
 	} else {
 		return 0;
 	}
+	if (st.dir == SC_INGRESS &&
+	    (st.how == HOW_MMSG || (st.proto == IPPROTO_UDP && !sk->__sk_common.skc_dport))) {
+		/* Which message of a recvmmsg this is, or where an unconnected socket's datagram
+		 * came from, is not known here (the sockaddr is written after the hook runs). */
+		count(SC_CTR_LEFT_TO_WIRE, 1);
+		return 0;
+	}
 	if (st.how == HOW_MMSG && !sendmmsg_message(&st, ret))
 		return 0;
-	if (st.proto == IPPROTO_UDP && st.dir == SC_INGRESS) {
-		if (!sk->__sk_common.skc_dport) {
-			count(SC_CTR_LEFT_TO_WIRE, 1);
-			return 0;
-		}
-		/* Connected: the peer is the socket's; the caller's sockaddr is not written yet. */
-		st.no_name = 1;
-	}
+	/* A connected UDP socket's peer is the socket's: the caller's sockaddr comes later. */
+	st.no_name = st.proto == IPPROTO_UDP && st.dir == SC_INGRESS;
 	st.sk = (__u64)sk;
 	data_exit(&st, ret, known);
 	return 0;
@@ -1146,7 +1141,10 @@ int BPF_PROG(sock_state, const struct sock *sk, int oldstate, int newstate)
 	if (attach_only)
 		return 0;
 	own_sock((struct sock *)sk, oldstate, newstate);
-	return sock_closing(sk);
+	/* The states close() moves a socket to (tcp_close); the others never run in it. */
+	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE)
+		return sock_closing(sk);
+	return 0;
 }
 
 SEC("tp_btf/tcp_destroy_sock")
