@@ -26,6 +26,7 @@ struct conn_table {
 	struct conn_cfg cfg;
 	struct conn_stats stats;
 	struct http_stats http_stats;
+	struct http_spares http_spares;
 	struct tcp_app_stats app_stats;
 	conn_emit_fn emit;
 	conn_forget_fn forget;
@@ -51,6 +52,7 @@ struct conn_table *conn_table_new(const struct conn_cfg *cfg, conn_emit_fn emit,
 	}
 	ct->cfg = *cfg;
 	ct->cfg.http.stats = &ct->http_stats;
+	ct->cfg.http.spares = &ct->http_spares;
 	ct->emit = emit;
 	ct->forget = forget;
 	ct->ctx = ctx;
@@ -331,5 +333,6 @@ void conn_table_free(struct conn_table *ct)
 		free(c);
 	}
 	lru_destroy(&ct->t);
+	http_spares_free(&ct->http_spares);
 	free(ct);
 }

@@ -36,6 +36,7 @@ struct flow_table {
 	struct flow_stats stats;
 	struct reasm_stats reasm_stats;
 	struct http_stats http_stats;
+	struct http_spares http_spares;
 	struct tcp_app_stats app_stats;
 	flow_emit_fn emit;
 	void *emit_ctx;
@@ -62,6 +63,7 @@ struct flow_table *flow_table_new(const struct flow_cfg *cfg, flow_emit_fn emit,
 	}
 	ft->cfg = *cfg;
 	ft->cfg.http.stats = &ft->http_stats;
+	ft->cfg.http.spares = &ft->http_spares;
 	ft->reasm_stats.buffered_max = cfg->max_buffered;
 	ft->reasm_cfg = (struct reasm_cfg){cfg->max_ooo_bytes, &ft->reasm_stats};
 	ft->emit = emit;
@@ -418,5 +420,6 @@ void flow_table_free(struct flow_table *ft)
 		free(f);
 	}
 	lru_destroy(&ft->t);
+	http_spares_free(&ft->http_spares);
 	free(ft);
 }

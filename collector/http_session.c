@@ -1,5 +1,6 @@
 #include "http_session.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,11 +10,11 @@ enum req_method {
 	METHOD_CONNECT, /* a 2xx response turns the connection into a tunnel */
 };
 
-/* A message kept past its callback: a copy of its header block (parsed again when reported:
- * cheaper in memory than keeping the parsed fields of every waiting request) and its counts. */
+/* A message kept past its callback: a copy of its header block and its counts. */
 struct http_part {
 	char *raw;
 	uint32_t raw_len;
+	uint32_t raw_cap;
 	bool raw_partial;
 	bool truncated;
 	uint64_t ts_start;
@@ -22,12 +23,18 @@ struct http_part {
 	uint64_t body_bytes;
 };
 
+/* A request waiting for its response. Its head is kept parsed, its slices pointing into
+ * part.raw: parsing it again when it was reported was one of five parses per exchange. That
+ * makes a request 2 KB, past malloc's fast path, so answered requests are kept for the next
+ * ones (struct http_spares). A response that came early is kept raw and parsed when reported:
+ * that is rare. */
 struct http_req {
 	struct http_req *next;
 	struct http_part part;
 	struct http_part *early; /* a response that ended before this request did */
 	uint8_t method;
 	bool complete;
+	struct http_head head;
 };
 
 /* The stream callbacks' context: which session, and which of its directions. */
@@ -64,9 +71,16 @@ static void part_counts(struct http_part *p, const struct http_msg *m)
 
 static bool part_save(struct http_part *p, const struct http_msg *m)
 {
-	p->raw = malloc(m->raw_len ? m->raw_len : 1);
-	if (!p->raw)
-		return false;
+	uint32_t need = m->raw_len ? m->raw_len : 1;
+
+	if (p->raw_cap < need) {
+		char *raw = realloc(p->raw, need);
+
+		if (!raw)
+			return false;
+		p->raw = raw;
+		p->raw_cap = need;
+	}
 	memcpy(p->raw, m->raw, m->raw_len);
 	p->raw_len = m->raw_len;
 	p->raw_partial = m->raw_partial;
@@ -80,7 +94,83 @@ static void part_free(struct http_part *p)
 		free(p->raw);
 }
 
-static void pop_oldest(struct http_session *s)
+static void rebase(struct http_slice *sl, const char *from, const char *to)
+{
+	if (sl->p)
+		sl->p = to + (sl->p - from);
+}
+
+/* The head of m, its slices moved from m's buffer to the copy in r->part.raw. */
+static void keep_head(struct http_req *r, const struct http_msg *m)
+{
+	struct http_head *h = &r->head;
+
+	memcpy(h, &m->head,
+	       offsetof(struct http_head, headers) +
+	               m->head.n_headers * sizeof(m->head.headers[0]));
+	rebase(&h->method, m->raw, r->part.raw);
+	rebase(&h->target, m->raw, r->part.raw);
+	rebase(&h->reason, m->raw, r->part.raw);
+	for (uint16_t i = 0; i < h->n_headers; i++) {
+		rebase(&h->headers[i].name, m->raw, r->part.raw);
+		rebase(&h->headers[i].value, m->raw, r->part.raw);
+	}
+}
+
+static struct http_req *req_new(struct http_spares *sp)
+{
+	struct http_req *r = sp ? sp->list : NULL;
+	struct http_part part = {0};
+
+	if (r) {
+		sp->list = r->next;
+		sp->n--;
+		part = (struct http_part){.raw = r->part.raw, .raw_cap = r->part.raw_cap};
+	} else if (!(r = malloc(sizeof(*r)))) {
+		return NULL;
+	}
+	r->next = NULL;
+	r->part = part;
+	r->early = NULL;
+	r->method = METHOD_OTHER;
+	r->complete = false;
+	return r;
+}
+
+static void req_free(struct http_spares *sp, struct http_req *r)
+{
+	if (r->early) {
+		part_free(r->early);
+		free(r->early);
+	}
+	if (sp && sp->n < HTTP_SPARES_MAX) {
+		if (r->part.raw_cap > HTTP_SPARE_RAW_MAX) {
+			free(r->part.raw);
+			r->part.raw = NULL;
+			r->part.raw_cap = 0;
+		}
+		r->next = sp->list;
+		sp->list = r;
+		sp->n++;
+		return;
+	}
+	part_free(&r->part);
+	free(r);
+}
+
+void http_spares_free(struct http_spares *sp)
+{
+	while (sp->list) {
+		struct http_req *r = sp->list;
+
+		sp->list = r->next;
+		part_free(&r->part);
+		free(r);
+	}
+	sp->n = 0;
+}
+
+static void pop_oldest(struct http_session *s, struct http_spares *sp)
 {
 	struct http_req *r = s->oldest;
 
@@ -88,10 +178,7 @@ static void pop_oldest(struct http_session *s)
 	if (!s->oldest)
 		s->newest = NULL;
 	s->n_pending--;
-	part_free(&r->part);
-	part_free(r->early);
-	free(r->early);
-	free(r);
+	req_free(sp, r);
 }
 
 /* Reports the oldest request, with its response if there is one (a live one with its head
@@ -102,7 +189,7 @@ static void report_oldest(struct call *c, const struct http_head *resp_head,
 	struct http_session *s = c->s;
 	struct http_stats *st = c->env->cfg->stats;
 	struct http_req *r = s->oldest;
-	struct http_head req_head, saved_head;
+	struct http_head saved_head;
 	struct http_report rep;
 
 	if (!resp)
@@ -114,14 +201,9 @@ static void report_oldest(struct call *c, const struct http_head *resp_head,
 		else
 			resp_head = &saved_head;
 	}
-	if (http_parse_request(r->part.raw, r->part.raw_len, r->part.raw_partial, &req_head) < 0) {
-		st->parse_errors++; /* parsed once already; only memory corruption gets here */
-		pop_oldest(s);
-		return;
-	}
 	rep = (struct http_report){
 	        .client_dir = s->client_dir,
-	        .req = &req_head,
+	        .req = &r->head,
 	        .resp = resp ? resp_head : NULL,
 	        .ts_start = r->part.ts_start,
 	        .ts_end = r->part.ts_end,
@@ -140,7 +222,7 @@ static void report_oldest(struct call *c, const struct http_head *resp_head,
 		st->no_response++;
 	}
 	c->env->emit(c->env->ctx, &rep);
-	pop_oldest(s);
+	pop_oldest(s, c->env->cfg->spares);
 }
 
 static void learn_direction(struct call *c, enum http_kind kind)
@@ -163,12 +245,14 @@ static void on_request_head(struct call *c, const struct http_msg *m)
 		c->env->cfg->stats->pending_overflow++;
 		report_oldest(c, NULL, NULL);
 	}
-	r = calloc(1, sizeof(*r));
+	r = req_new(c->env->cfg->spares);
 	if (!r || !part_save(&r->part, m)) {
-		free(r);
+		if (r)
+			req_free(c->env->cfg->spares, r);
 		c->env->cfg->stats->pending_overflow++;
 		return;
 	}
+	keep_head(r, m);
 	if (http_slice_eq(m->head.method, "head"))
 		r->method = METHOD_HEAD;
 	else if (http_slice_eq(m->head.method, "connect"))
@@ -362,7 +446,7 @@ void http_session_close(struct http_session *s, const struct http_session_env *e
 void http_session_free(struct http_session *s)
 {
 	while (s->oldest)
-		pop_oldest(s);
+		pop_oldest(s, NULL);
 	http_stream_free(&s->dir[0]);
 	http_stream_free(&s->dir[1]);
 }

@@ -30,6 +30,19 @@ struct http_session_env {
 
 struct http_req; /* private: a request waiting for its response */
 
+/* Storage of answered requests, reused by the next ones of any session sharing an http_cfg
+ * (one table's). At most HTTP_SPARES_MAX are kept, each about 2 KB and its header block's copy
+ * if that is no longer than HTTP_SPARE_RAW_MAX. */
+#define HTTP_SPARES_MAX    64
+#define HTTP_SPARE_RAW_MAX 4096
+
+struct http_spares {
+	struct http_req *list;
+	uint32_t n;
+};
+
+void http_spares_free(struct http_spares *sp);
+
 struct http_session {
 	struct http_stream dir[2];
 	struct http_req *oldest; /* waiting requests, oldest first */

@@ -1,5 +1,6 @@
 #include "http_stream.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,11 @@ struct feed {
 	const struct http_stream_ops *ops;
 	void *ctx;
 	uint64_t ts;
+	/* Room for a message, and whether it holds the current message's head, parsed by this
+	 * call: a message that ends in the call that completed its head (a response and its body
+	 * in one read) is not parsed again. NULL outside http_stream_data. */
+	struct http_msg *msg;
+	bool msg_parsed;
 };
 
 void http_stream_init(struct http_stream *s, enum http_kind kind)
@@ -111,6 +117,7 @@ static void begin_message(struct feed *f)
 	struct http_stream *s = f->s;
 
 	s->in_message = true;
+	f->msg_parsed = false;
 	s->head_done = s->truncated = s->hdr_cut = false;
 	s->skip_length_set = s->skip_chunked = false;
 	s->hdr_len = s->scan = 0;
@@ -138,7 +145,8 @@ static int parse_stored(const struct http_stream *s, struct http_head *h)
 	return http_parse_response(s->hdr, s->hdr_len, s->hdr_cut, h);
 }
 
-static int fill_msg(const struct http_stream *s, struct http_msg *m)
+/* Everything of the current message but its parsed head. */
+static void msg_counts(const struct http_stream *s, struct http_msg *m)
 {
 	m->kind = s->kind;
 	m->body = s->body;
@@ -152,6 +160,11 @@ static int fill_msg(const struct http_stream *s, struct http_msg *m)
 	m->raw = s->hdr;
 	m->raw_len = s->hdr_len;
 	m->raw_partial = s->hdr_cut;
+}
+
+static int fill_msg(const struct http_stream *s, struct http_msg *m)
+{
+	msg_counts(s, m);
 	return parse_stored(s, &m->head) < 0 ? -1 : 0;
 }
 
@@ -160,16 +173,29 @@ static void complete(struct feed *f, enum hs_state next)
 {
 	struct http_stream *s = f->s;
 	struct http_stats *st = f->cfg->stats;
-	struct http_msg m;
+	struct http_msg local, *m = &local;
+	int rc = 0;
 
-	if (fill_msg(s, &m) == 0) {
+	if (f->msg_parsed) {
+		m = f->msg;
+		msg_counts(s, m);
+	} else if (s->kind == HTTP_KIND_REQUEST && s->head_done) {
+		/* A request's message() takes only its counts (its head went to head()): parsing
+		 * the same bytes again would only say again that they parse. */
+		msg_counts(s, m);
+		memset(&m->head, 0, offsetof(struct http_head, headers));
+	} else {
+		rc = fill_msg(s, m);
+	}
+	f->msg_parsed = false;
+	if (rc == 0) {
 		if (s->kind == HTTP_KIND_REQUEST)
 			st->requests++;
 		else
 			st->responses++;
-		if (m.truncated)
+		if (m->truncated)
 			st->truncated++;
-		f->ops->message(f->ctx, &m);
+		f->ops->message(f->ctx, m);
 	} else {
 		st->parse_errors++;
 	}
@@ -183,6 +209,7 @@ static void parse_error(struct feed *f)
 	struct http_stream *s = f->s;
 
 	f->cfg->stats->parse_errors++;
+	f->msg_parsed = false;
 	s->line_n = 0; /* resync keeps line_len: whether the error came inside a line */
 	if (s->head_done) {
 		s->truncated = true;
@@ -293,25 +320,26 @@ static int framing(const struct http_stream *s, const struct http_head *h, enum 
 static void head_complete(struct feed *f)
 {
 	struct http_stream *s = f->s;
-	struct http_msg m;
+	struct http_msg local, *m = f->msg ? f->msg : &local;
 	enum http_body body;
 	uint64_t len;
 
-	if (fill_msg(s, &m) < 0 || framing(s, &m.head, &body, &len) < 0) {
+	if (fill_msg(s, m) < 0 || framing(s, &m->head, &body, &len) < 0) {
 		parse_error(f);
 		return;
 	}
-	m.body = body;
-	m.content_length = len;
-	f->ops->head(f->ctx, &m);
+	m->body = body;
+	m->content_length = len;
+	f->ops->head(f->ctx, m);
 	s->head_done = true;
-	s->body = (uint8_t)m.body;
-	switch (m.body) {
+	s->body = (uint8_t)m->body;
+	f->msg_parsed = m == f->msg;
+	switch (m->body) {
 	case HTTP_BODY_NONE:
 		complete(f, HS_IDLE);
 		break;
 	case HTTP_BODY_LENGTH:
-		s->remaining = m.content_length;
+		s->remaining = m->content_length;
 		s->state = HS_BODY_LENGTH;
 		break;
 	case HTTP_BODY_CHUNKED:
@@ -776,7 +804,8 @@ void http_stream_data(struct http_stream *s, const struct http_cfg *cfg,
                       const struct http_stream_ops *ops, void *ctx, const uint8_t *p, size_t n,
                       uint64_t ts)
 {
-	struct feed f = {s, cfg, ops, ctx, ts};
+	struct http_msg msg;
+	struct feed f = {s, cfg, ops, ctx, ts, &msg, false};
 
 	while (n > 0) {
 		size_t used;
@@ -846,7 +875,7 @@ static void gap_in_headers(struct feed *f, size_t n)
 void http_stream_gap(struct http_stream *s, const struct http_cfg *cfg,
                      const struct http_stream_ops *ops, void *ctx, size_t n, uint64_t ts)
 {
-	struct feed f = {s, cfg, ops, ctx, ts};
+	struct feed f = {s, cfg, ops, ctx, ts, NULL, false};
 	size_t take;
 
 	switch (s->state) {
@@ -895,7 +924,7 @@ void http_stream_gap(struct http_stream *s, const struct http_cfg *cfg,
 void http_stream_end(struct http_stream *s, const struct http_cfg *cfg,
                      const struct http_stream_ops *ops, void *ctx, bool closed, uint64_t ts)
 {
-	struct feed f = {s, cfg, ops, ctx, ts};
+	struct feed f = {s, cfg, ops, ctx, ts, NULL, false};
 
 	switch (s->state) {
 	case HS_HEADERS:
@@ -929,7 +958,7 @@ void http_stream_end(struct http_stream *s, const struct http_cfg *cfg,
 void http_stream_finish_lost(struct http_stream *s, const struct http_cfg *cfg,
                              const struct http_stream_ops *ops, void *ctx)
 {
-	struct feed f = {s, cfg, ops, ctx, s->ts_end};
+	struct feed f = {s, cfg, ops, ctx, s->ts_end, NULL, false};
 
 	if (http_stream_lost(s))
 		complete(&f, HS_RESYNC);

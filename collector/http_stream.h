@@ -25,6 +25,8 @@ enum http_body {
 	HTTP_BODY_TUNNEL,  /* the connection stops carrying HTTP (101, CONNECT 2xx) */
 };
 
+struct http_spares; /* http_session.h */
+
 /* Counters shared by every stream and session; the owner reads them for stats. */
 struct http_stats {
 	uint64_t requests;           /* request messages framed */
@@ -51,6 +53,8 @@ struct http_cfg {
 	        response_timeout_ns; /* a request unanswered this long is reported as no_response */
 	bool capture_headers;        /* report header fields (sensitive values redacted) */
 	struct http_stats *stats;
+	/* Storage of answered requests, for the next ones; may be NULL. */
+	struct http_spares *spares;
 };
 
 /* A message as the callbacks see it. The head's slices point into the stream's buffer and are
@@ -68,6 +72,8 @@ struct http_msg {
 	const char *raw;         /* the header block as kept; head's slices point into it */
 	uint32_t raw_len;
 	bool raw_partial; /* raw is not the whole block (limit or gap): parse it as partial */
+	/* Parsed for head(), and for message() of a response; a request's message() gets only
+	 * the counts above (its head went to head()). */
 	struct http_head head;
 };
 

@@ -25,12 +25,17 @@
  * glibc's arena lock: futex wake-ups, about a tenth of the collector's CPU at saturation. */
 #define REC_CHUNK_BYTES (64u << 10)
 
+/* While the encoder fills a chunk, its count holds FILL_BIAS besides the references released so
+ * far, so no release can free it; the encoder counts the references it hands out (p->handed) and
+ * settles both in one step when it moves on (chunk_retire). An atomic add per event on the line
+ * the sink threads release on moved that line between the CPUs twice per event. */
+#define FILL_BIAS (1u << 30)
+
 struct rec_chunk {
-	/* Records staged or queued for a sink and not yet released, and one while the encoder fills
-	 * it. */
+	/* Records staged or queued for a sink and not yet released (see FILL_BIAS). Alone on its
+	 * cache line: the encoder writes the records after it, the sink threads this count. */
 	atomic_uint refs;
-	uint32_t used, cap;
-	_Alignas(8) char mem[];
+	_Alignas(64) char mem[];
 };
 
 /* One encoded event, shared by every sink that takes its format. */
@@ -89,6 +94,8 @@ struct pipeline {
 	struct encode_opts enc;
 	struct jw out[2];          /* encoding buffers, one per enum sink_format */
 	struct rec_chunk *filling; /* where the next encoded event goes */
+	uint32_t fill_used, fill_cap;
+	uint32_t handed; /* references to filling handed to sinks */
 	bool want[2];
 	uint64_t encode_errors;
 	pthread_mutex_t done_mu;
@@ -122,15 +129,38 @@ struct pipeline *pipeline_new(const struct encode_opts *enc)
 	return p;
 }
 
-static void chunk_release(struct rec_chunk *c)
+static void chunk_release(struct rec_chunk *c, uint32_t n)
 {
-	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+	if (atomic_fetch_sub_explicit(&c->refs, n, memory_order_acq_rel) == n)
 		free(c);
 }
 
 static void rec_release(struct out_rec *r)
 {
-	chunk_release(r->chunk);
+	chunk_release(r->chunk, 1);
+}
+
+/* n records, released with one atomic step per run of records from the same chunk. */
+static void recs_release(struct out_rec **recs, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		struct rec_chunk *c = recs[i]->chunk;
+		uint32_t k = 0;
+
+		for (; i < n && recs[i]->chunk == c; i++)
+			k++;
+		chunk_release(c, k);
+	}
+}
+
+/* The encoder is done with the chunk it filled: its bias gives way to the references it handed
+ * out, and the chunk is freed now if every one of them has been released. */
+static void chunk_retire(struct pipeline *p)
+{
+	if (p->filling)
+		chunk_release(p->filling, FILL_BIAS - p->handed);
+	p->filling = NULL;
+	p->handed = 0;
 }
 
 /* Room for an encoded event of len bytes, in the chunk being filled or a new one (its own, when
@@ -139,25 +169,23 @@ static void rec_release(struct out_rec *r)
 static struct out_rec *rec_alloc(struct pipeline *p, uint32_t len)
 {
 	uint32_t need = (uint32_t)((sizeof(struct out_rec) + len + 7) & ~(size_t)7);
-	struct rec_chunk *c = p->filling;
 	struct out_rec *r;
 
-	if (!c || c->cap - c->used < need) {
+	if (!p->filling || p->fill_cap - p->fill_used < need) {
 		uint32_t cap = need > REC_CHUNK_BYTES ? need : REC_CHUNK_BYTES;
+		struct rec_chunk *c = malloc(sizeof(*c) + cap);
 
-		c = malloc(sizeof(*c) + cap);
 		if (!c)
 			return NULL;
-		atomic_init(&c->refs, 1);
-		c->used = 0;
-		c->cap = cap;
-		if (p->filling)
-			chunk_release(p->filling);
+		atomic_init(&c->refs, FILL_BIAS);
+		chunk_retire(p);
 		p->filling = c;
+		p->fill_used = 0;
+		p->fill_cap = cap;
 	}
-	r = (struct out_rec *)(c->mem + c->used);
-	c->used += need;
-	r->chunk = c;
+	r = (struct out_rec *)(p->filling->mem + p->fill_used);
+	p->fill_used += need;
+	r->chunk = p->filling;
 	r->len = len;
 	return r;
 }
@@ -425,8 +453,7 @@ static void *sink_thread(void *arg)
 		bool idle = !sl->count;
 
 		pthread_mutex_unlock(&sl->mu);
-		for (size_t i = 0; i < n; i++)
-			rec_release(sl->batch[i]);
+		recs_release(sl->batch, n);
 		if (idle)
 			sl->sink.ops->flush(&sl->sink);
 		pthread_mutex_lock(&sl->mu);
@@ -506,7 +533,7 @@ static void stage_flush(struct slot *sl, bool kick)
 
 static void stage(struct slot *sl, struct out_rec *r)
 {
-	atomic_fetch_add_explicit(&r->chunk->refs, 1, memory_order_relaxed);
+	sl->p->handed++; /* r is in the chunk being filled */
 	sl->staged[sl->n_staged++] = r;
 	if (sl->n_staged == STAGE_MAX)
 		stage_flush(sl, false);
@@ -665,8 +692,7 @@ uint64_t pipeline_close(struct pipeline *p, uint64_t timeout_ns)
 		free(p->slots);
 		jw_free(&p->out[0]);
 		jw_free(&p->out[1]);
-		if (p->filling)
-			chunk_release(p->filling);
+		chunk_retire(p);
 		free(p);
 	}
 	return lost;

@@ -26,7 +26,9 @@
  * Differential mode: only the data operations count. The bytes for direction 0 are fed first, in
  * the operations' pieces, then those for direction 1; then the same two streams again in one
  * piece each, into a fresh session. Both runs must report the same exchanges (a digest of every
- * report field) and end with the same counters: where pieces end must not matter. */
+ * report field, the request's header fields included) and end with the same counters: where
+ * pieces end must not matter. The first run reuses answered requests' storage (http_spares), the
+ * second allocates each anew, so that reuse must not matter either. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +43,7 @@
 struct fz {
 	struct http_stats st;
 	struct http_cfg cfg;
+	struct http_spares spares;
 	struct http_session s;
 	struct http_session_env env;
 	uint64_t fed[2]; /* bytes given to each direction, data and gaps */
@@ -88,6 +91,12 @@ static void emit(void *ctx, const struct http_report *r)
 	mix_slice(&f->digest, r->req->target);
 	mix_u64(&f->digest, r->req->start_line_cut);
 	mix_u64(&f->digest, r->req->n_headers);
+	/* A request's head is kept parsed while it waits, its slices moved to its own copy: read
+	 * them all. */
+	for (uint16_t i = 0; i < r->req->n_headers; i++) {
+		mix_slice(&f->digest, r->req->headers[i].name);
+		mix_slice(&f->digest, r->req->headers[i].value);
+	}
 	if (r->resp) {
 		mix_u64(&f->digest, r->resp->status);
 		mix_slice(&f->digest, r->resp->reason);
@@ -102,7 +111,8 @@ static void emit(void *ctx, const struct http_report *r)
 	mix_u64(&f->digest, r->truncated);
 }
 
-static void fz_init(struct fz *f, uint32_t max_header_bytes, uint32_t max_pending)
+/* recycle: answered requests' storage is reused (http_spares), as the tables do. */
+static void fz_init(struct fz *f, uint32_t max_header_bytes, uint32_t max_pending, bool recycle)
 {
 	memset(f, 0, sizeof(*f));
 	f->cfg = (struct http_cfg){
@@ -110,6 +120,7 @@ static void fz_init(struct fz *f, uint32_t max_header_bytes, uint32_t max_pendin
 	        .max_pending = max_pending,
 	        .response_timeout_ns = TIMEOUT_NS,
 	        .stats = &f->st,
+	        .spares = recycle ? &f->spares : NULL,
 	};
 	f->env = (struct http_session_env){&f->cfg, emit, f};
 	f->digest = UINT64_C(14695981039346656037);
@@ -148,6 +159,7 @@ static void fz_close(struct fz *f, bool closed)
 	require(f->s.dir[0].hdr == NULL && f->s.dir[1].hdr == NULL);
 	require(f->reports == f->st.exchanges + f->st.no_response);
 	require(f->reports <= f->st.requests && f->st.exchanges <= f->st.responses);
+	http_spares_free(&f->spares);
 }
 
 /* One data operation: its direction, piece size, payload and how many times it is fed. */
@@ -219,7 +231,7 @@ static void run_ops(struct reader r, uint32_t max_header, uint32_t max_pending, 
 	struct data_op d;
 	enum next next;
 
-	fz_init(&f, max_header, max_pending);
+	fz_init(&f, max_header, max_pending, true);
 	while ((next = next_op(&f, &r, false, &d)) == NEXT_OP)
 		for (size_t i = 0; i < d.repeat && d.n; i++)
 			give_pieces(&f, d.dir, d.p, d.n, d.piece, f.now);
@@ -270,10 +282,10 @@ static void run_differential(struct reader r, uint32_t max_header, uint32_t max_
 	uint8_t *buf = malloc(data_size(r) + 1);
 
 	require(buf != NULL);
-	fz_init(&cut, max_header, max_pending);
+	fz_init(&cut, max_header, max_pending, true);
 	run_data(&cut, r, false, buf);
 	fz_close(&cut, closed);
-	fz_init(&whole, max_header, max_pending);
+	fz_init(&whole, max_header, max_pending, false);
 	run_data(&whole, r, true, buf);
 	fz_close(&whole, closed);
 	free(buf);
