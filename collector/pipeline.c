@@ -490,18 +490,22 @@ static void wake_sink(struct slot *sl)
 }
 
 /* Under mu: one staged event into the queue, or dropped (its reference released) when the queue
- * is full and may not block. */
-static void enqueue(struct slot *sl, struct out_rec *r)
+ * is full and may not block, or blocks no longer: past until (CLOCK_MONOTONIC, 0 for never), or
+ * once closing. */
+static void enqueue(struct slot *sl, struct out_rec *r, uint64_t until)
 {
 	while (sl->count == sl->cap || sl->bytes + r->len > sl->max_bytes) {
-		if (!sl->block || sl->closing) {
+		if (!sl->block || sl->closing || (until && clock_ns(CLOCK_MONOTONIC) >= until)) {
 			sl->c.dropped_full++;
 			rec_release(r);
 			return;
 		}
 		if (sl->waiting) /* full of bytes with fewer than wake_events events */
 			wake_sink(sl);
-		pthread_cond_wait(&sl->space, &sl->mu);
+		if (until)
+			mono_cond_wait_until(&sl->space, &sl->mu, until);
+		else
+			pthread_cond_wait(&sl->space, &sl->mu);
 	}
 	sl->ring[(sl->head + sl->count) % sl->cap] = r;
 	set_count(sl, sl->count + 1);
@@ -510,20 +514,20 @@ static void enqueue(struct slot *sl, struct out_rec *r)
 }
 
 /* Under mu. */
-static void queue_staged(struct slot *sl)
+static void queue_staged(struct slot *sl, uint64_t until)
 {
 	for (uint32_t i = 0; i < sl->n_staged; i++)
-		enqueue(sl, sl->staged[i]);
+		enqueue(sl, sl->staged[i], until);
 	sl->n_staged = 0;
 }
 
 /* Queues what the capture thread staged. Waking the sink thread per event costs a futex call
  * and a context switch each: it is woken for a batch, or with kick (once per capture round)
  * for whatever is queued. */
-static void stage_flush(struct slot *sl, bool kick)
+static void stage_flush(struct slot *sl, bool kick, uint64_t until)
 {
 	pthread_mutex_lock(&sl->mu);
-	queue_staged(sl);
+	queue_staged(sl, until);
 	if (sl->waiting && sl->count &&
 	    (kick || sl->count >= sl->wake_events || sl->bytes >= sl->wake_bytes ||
 	     sl->count == sl->cap))
@@ -536,7 +540,7 @@ static void stage(struct slot *sl, struct out_rec *r)
 	sl->p->handed++; /* r is in the chunk being filled */
 	sl->staged[sl->n_staged++] = r;
 	if (sl->n_staged == STAGE_MAX)
-		stage_flush(sl, false);
+		stage_flush(sl, false, 0);
 }
 
 static struct out_rec *encode(struct pipeline *p, enum sink_format fmt, const struct l7_event *ev)
@@ -588,7 +592,7 @@ void pipeline_submit(struct pipeline *p, const struct l7_event *ev)
 void pipeline_kick(struct pipeline *p)
 {
 	for (size_t i = 0; i < p->n; i++)
-		stage_flush(p->slots[i], true);
+		stage_flush(p->slots[i], true, 0);
 }
 
 void pipeline_reopen(struct pipeline *p)
@@ -621,7 +625,7 @@ void pipeline_stats_add(struct pipeline *p, struct stats_builder *b)
 		uint64_t depth;
 
 		pthread_mutex_lock(&sl->mu);
-		queue_staged(sl); /* counted as queued or dropped, not left out */
+		queue_staged(sl, 0); /* counted as queued or dropped, not left out */
 		c = sl->c;
 		depth = sl->count;
 		pthread_mutex_unlock(&sl->mu);
@@ -646,13 +650,19 @@ uint64_t pipeline_close(struct pipeline *p, uint64_t timeout_ns)
 	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + timeout_ns, lost = 0;
 	size_t started = 0;
 
+	/* The last events staged (the final stats event among them) wait for room in a sink that
+	 * blocks when full, as any event would have, up to the deadline; the sink thread, not yet
+	 * closing, delivers meanwhile. Queued once closing, they were dropped from a full queue. */
+	for (size_t i = 0; i < p->n; i++)
+		if (p->slots[i]->started)
+			stage_flush(p->slots[i], true, deadline);
 	for (size_t i = 0; i < p->n; i++) {
 		struct slot *sl = p->slots[i];
 
 		started += sl->started;
 		pthread_mutex_lock(&sl->mu);
 		sl->closing = true;
-		queue_staged(sl); /* what fits: closing, a full queue no longer blocks */
+		queue_staged(sl, 0); /* unstarted sinks' */
 		sl->deadline = deadline;
 		__atomic_store_n(&sl->sink.deadline_ns, deadline, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&sl->items);
