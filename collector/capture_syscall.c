@@ -221,8 +221,7 @@ int syscall_capture_open(struct syscall_capture **out, const struct config *cfg,
 	if (c->hooks == SYSCALL_HOOKS_SYS_EXIT)
 		snprintf(c->describe, sizeof(c->describe), "the tp_btf sys_exit hook");
 	else if (c->hooks == SYSCALL_HOOKS_SOCK && follow_data)
-		snprintf(c->describe, sizeof(c->describe),
-		         "the tp_btf sock hooks and %d tracepoints", n - 2);
+		snprintf(c->describe, sizeof(c->describe), "the tp_btf sock hooks");
 	else
 		snprintf(c->describe, sizeof(c->describe), "%d tracepoints", n);
 	if (follow_data) {

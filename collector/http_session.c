@@ -88,12 +88,6 @@ static bool part_save(struct http_part *p, const struct http_msg *m)
 	return true;
 }
 
-static void part_free(struct http_part *p)
-{
-	if (p)
-		free(p->raw);
-}
-
 static void rebase(struct http_slice *sl, const char *from, const char *to)
 {
 	if (sl->p)
@@ -140,7 +134,7 @@ static struct http_req *req_new(struct http_spares *sp)
 static void req_free(struct http_spares *sp, struct http_req *r)
 {
 	if (r->early) {
-		part_free(r->early);
+		free(r->early->raw);
 		free(r->early);
 	}
 	if (sp && sp->n < HTTP_SPARES_MAX) {
@@ -154,7 +148,7 @@ static void req_free(struct http_spares *sp, struct http_req *r)
 		sp->n++;
 		return;
 	}
-	part_free(&r->part);
+	free(r->part.raw);
 	free(r);
 }
 
@@ -164,7 +158,7 @@ void http_spares_free(struct http_spares *sp)
 		struct http_req *r = sp->list;
 
 		sp->list = r->next;
-		part_free(&r->part);
+		free(r->part.raw);
 		free(r);
 	}
 	sp->n = 0;
