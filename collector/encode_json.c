@@ -45,13 +45,13 @@ static void begin_event(struct jw *w, const struct l7_event *ev, const struct en
 	jw_lit(w, "{\"@timestamp\":");
 	jw_val_time(w, ev->ts_start);
 	jw_lit(w, ",\"schema_version\":\"" L7_SCHEMA_VERSION "\",\"event\":{\"kind\":");
-	jw_val_cstr(w, kind);
+	jw_val_name(w, kind);
 	if (ev->dataset == L7_DATASET_HTTP)
 		jw_lit(w, ",\"category\":[\"network\",\"web\"],\"type\":[\"protocol\"]");
 	else if (ev->dataset != L7_DATASET_STATS)
 		jw_lit(w, ",\"category\":[\"network\"],\"type\":[\"protocol\"]");
 	jw_lit(w, ",\"dataset\":");
-	jw_val_cstr(w, l7_dataset_name(ev->dataset));
+	jw_val_name(w, l7_dataset_name(ev->dataset));
 	jw_lit(w, ",\"start\":");
 	jw_val_time(w, ev->ts_start);
 	jw_lit(w, ",\"end\":");
@@ -64,10 +64,10 @@ static void begin_event(struct jw *w, const struct l7_event *ev, const struct en
 }
 
 /* An endpoint object's members, after its ,"name":{ */
-static void endpoint(struct jw *w, const char *ip, uint16_t port, uint64_t bytes)
+static void endpoint(struct jw *w, const char *ip, size_t ip_len, uint16_t port, uint64_t bytes)
 {
 	jw_lit(w, "\"ip\":");
-	jw_val_cstr(w, ip);
+	jw_val_plain(w, ip, ip_len);
 	jw_lit(w, ",\"port\":");
 	jw_val_u64(w, port);
 	jw_lit(w, ",\"bytes\":");
@@ -81,27 +81,30 @@ static void network(struct jw *w, const struct l7_event *ev, const char *protoco
 {
 	const struct l7_tuple *t = &ev->tuple;
 	char cip[L7_ADDRSTRLEN], sip[L7_ADDRSTRLEN];
+	size_t cn, sn;
 
 	jw_lit(w, ",\"network\":{\"transport\":");
-	jw_val_cstr(w, t->proto == IPPROTO_UDP ? "udp" : "tcp");
+	jw_val_name(w, t->proto == IPPROTO_UDP ? "udp" : "tcp");
 	jw_lit(w, ",\"type\":");
-	jw_val_cstr(w, t->family == AF_INET6 ? "ipv6" : "ipv4");
+	jw_val_name(w, t->family == AF_INET6 ? "ipv6" : "ipv4");
 	jw_lit(w, ",\"protocol\":");
-	jw_val_cstr(w, protocol);
+	jw_val_name(w, protocol);
 	OPT_CSTR(w, ",\"community_id\":", ev->community_id);
 	jw_lit(w, ",\"bytes\":");
 	jw_val_u64(w, ev->client_bytes + ev->server_bytes);
 	jw_lit(w, "}");
 	addr_format(t->family, t->saddr, cip);
 	addr_format(t->family, t->daddr, sip);
+	cn = strlen(cip);
+	sn = strlen(sip);
 	jw_lit(w, ",\"source\":{");
-	endpoint(w, cip, t->sport, ev->client_bytes);
+	endpoint(w, cip, cn, t->sport, ev->client_bytes);
 	jw_lit(w, ",\"destination\":{");
-	endpoint(w, sip, t->dport, ev->server_bytes);
+	endpoint(w, sip, sn, t->dport, ev->server_bytes);
 	jw_lit(w, ",\"client\":{");
-	endpoint(w, cip, t->sport, ev->client_bytes);
+	endpoint(w, cip, cn, t->sport, ev->client_bytes);
 	jw_lit(w, ",\"server\":{");
-	endpoint(w, sip, t->dport, ev->server_bytes);
+	endpoint(w, sip, sn, t->dport, ev->server_bytes);
 }
 
 /* {"id":"N"}: ECS user.id and group.id are keywords, strings. */
@@ -143,7 +146,7 @@ static void process(struct jw *w, const struct ev_process *p)
 static void capture(struct jw *w, const struct l7_event *ev)
 {
 	jw_lit(w, ",\"capture\":{\"source\":");
-	jw_val_cstr(w, l7_source_name(ev->source));
+	jw_val_name(w, l7_source_name(ev->source));
 	OPT_CSTR(w, ",\"interface\":", ev->interface);
 	jw_lit(w, ",\"truncated\":");
 	jw_val_bool(w, ev->truncated);
@@ -525,7 +528,7 @@ static void l7_dns(struct jw *w, const struct l7_event *ev)
 static void l7(struct jw *w, const struct l7_event *ev)
 {
 	jw_lit(w, ",\"l7\":{\"status\":");
-	jw_val_cstr(w, ev->status);
+	jw_val_name(w, ev->status);
 	OPT_CSTR(w, ",\"role\":", ev->role);
 	if (ev->dataset == L7_DATASET_DNS) {
 		l7_dns(w, ev);

@@ -38,21 +38,6 @@ static const uint8_t char_class[256] = {
         [0x80 ... 0xff] = VISIBLE_NON_TCHAR,
 };
 
-static char lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-}
-
-bool http_slice_eq(struct http_slice s, const char *lit)
-{
-	size_t i;
-
-	for (i = 0; i < s.n; i++)
-		if (lit[i] == '\0' || lower(s.p[i]) != lit[i])
-			return false;
-	return lit[i] == '\0';
-}
-
 /* One line of buf[*pos..len): sets *line to it without its CRLF or LF and moves *pos past the
  * terminator. False when no LF is left. */
 static bool next_line(const char *buf, size_t len, size_t *pos, struct http_slice *line)

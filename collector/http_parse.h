@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define HTTP_MAX_HEADERS 64
 
@@ -56,7 +57,20 @@ const struct http_header *http_find_header(const struct http_head *h, const char
 bool http_is_request_start(const uint8_t *p, size_t n);
 bool http_is_response_start(const uint8_t *p, size_t n);
 
-/* Case-insensitive comparison of a slice with a NUL-terminated lower-case literal. */
-bool http_slice_eq(struct http_slice s, const char *lower);
+/* Case-insensitive comparison of a slice with a NUL-terminated lower-case literal. Inline, so
+ * that a literal's length is a constant: most comparisons (every field name against the framing
+ * names while parsing, each lookup by name while encoding) end at the length. */
+static inline bool http_slice_eq(struct http_slice s, const char *lower)
+{
+	if (s.n != strlen(lower))
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		char c = s.p[i];
+
+		if ((c >= 'A' && c <= 'Z' ? (char)(c + 32) : c) != lower[i])
+			return false;
+	}
+	return true;
+}
 
 #endif

@@ -267,23 +267,28 @@ static void put_chars(struct jw *w, const uint8_t *s, size_t n)
 	}
 }
 
+/* s in quotes, as it is: one reservation, one copy. */
+static void put_quoted(struct jw *w, const char *s, size_t n)
+{
+	char *p;
+
+	if (!reserve(w, n + 2))
+		return;
+	p = w->buf + w->len;
+	p[0] = '"';
+	if (n) /* as in put() */
+		memcpy(p + 1, s, n);
+	p[n + 1] = '"';
+	p[n + 2] = '\0';
+	w->len += n + 2;
+}
+
 static void put_string(struct jw *w, const char *str, size_t n)
 {
 	const uint8_t *s = (const uint8_t *)str;
 
-	/* The common case, nothing to escape: one reservation, one copy. */
-	if (verbatim_len(s, n) == n) {
-		if (!reserve(w, n + 2))
-			return;
-
-		char *p = w->buf + w->len;
-
-		p[0] = '"';
-		if (n) /* as in put() */
-			memcpy(p + 1, s, n);
-		p[n + 1] = '"';
-		p[n + 2] = '\0';
-		w->len += n + 2;
+	if (verbatim_len(s, n) == n) { /* the common case, nothing to escape */
+		put_quoted(w, str, n);
 		return;
 	}
 	put(w, "\"", 1);
@@ -417,6 +422,11 @@ void jw_val_str(struct jw *w, const char *s, size_t n)
 	put_string(w, s, n);
 }
 
+void jw_val_plain(struct jw *w, const char *s, size_t n)
+{
+	put_quoted(w, s, n);
+}
+
 /* A NULL string is written as null, so optional fields need no branch at every call site. */
 void jw_val_cstr(struct jw *w, const char *s)
 {
@@ -440,12 +450,29 @@ static const char digit_pairs[] =
         "34353637383940414243444546474849505152535455565758596061626364656667"
         "6869707172737475767778798081828384858687888990919293949596979899";
 
+/* Comparisons, not divisions: most integers here (ports, byte counts, ids) are short. */
+static size_t decimal_digits(uint64_t v)
+{
+	uint64_t bound = 10;
+	size_t n = 1;
+
+	while (n < 20 && v >= bound) {
+		bound *= 10;
+		n++;
+	}
+	return n;
+}
+
+/* Digits go straight into the buffer, back to front, two per division: an event has a dozen
+ * integers, and a copy through a temporary cost as much as the formatting. */
 static void put_integer(struct jw *w, uint64_t magnitude, bool negative)
 {
-	char digits[1 + 20]; /* sign and UINT64_MAX */
-	char *end = digits + sizeof(digits);
-	char *p = end;
+	size_t len = decimal_digits(magnitude) + (negative ? 1 : 0);
+	char *p;
 
+	if (!reserve(w, len))
+		return;
+	p = w->buf + w->len + len;
 	while (magnitude >= 100) {
 		p -= 2;
 		memcpy(p, digit_pairs + 2 * (magnitude % 100), 2);
@@ -459,7 +486,8 @@ static void put_integer(struct jw *w, uint64_t magnitude, bool negative)
 	}
 	if (negative)
 		*--p = '-';
-	put(w, p, (size_t)(end - p));
+	w->len += len;
+	w->buf[w->len] = '\0';
 }
 
 void jw_val_u64(struct jw *w, uint64_t v)
@@ -543,34 +571,36 @@ static void format_fixed(char *p, uint32_t v, size_t width)
 	}
 }
 
-/* An event's times are nearly always in one second, and so are consecutive events': the date and
- * time of day are formatted once per second the writer sees (w->second), the nanoseconds every
- * time. */
+/* An event's times are nearly always in one second, and so are consecutive events', and an
+ * event's start is written twice (@timestamp, event.start): the last value is kept formatted
+ * (w->time), the date and time of day formatted again only when the second changes, the
+ * nanoseconds when the value does. */
 void jw_val_time(struct jw *w, uint64_t unix_ns)
 {
 	uint64_t secs = unix_ns / NSEC_PER_SEC;
-	char text[] = "\"YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ\"";
+	char *t = w->time.text;
 
-	if (!w->second.valid || w->second.secs != secs) {
+	if (!w->time.valid || w->time.ns / NSEC_PER_SEC != secs) {
 		uint32_t sod = (uint32_t)(secs % SEC_PER_DAY);
 		/* UINT64_MAX ns is in the year 2554: the day count fits, the year has four digits.
 		 */
 		struct civil_date date = civil_from_days((uint32_t)(secs / SEC_PER_DAY));
-		char *t = w->second.text;
 
-		memcpy(t, "YYYY-MM-DDTHH:MM:SS", sizeof(w->second.text));
-		format_fixed(t, date.year, 4);
-		format_fixed(t + 5, date.month, 2);
-		format_fixed(t + 8, date.day, 2);
-		format_fixed(t + 11, sod / 3600, 2);
-		format_fixed(t + 14, sod / 60 % 60, 2);
-		format_fixed(t + 17, sod % 60, 2);
-		w->second.secs = secs;
-		w->second.valid = true;
+		memcpy(t, "\"YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ\"", sizeof(w->time.text));
+		format_fixed(t + 1, date.year, 4);
+		format_fixed(t + 6, date.month, 2);
+		format_fixed(t + 9, date.day, 2);
+		format_fixed(t + 12, sod / 3600, 2);
+		format_fixed(t + 15, sod / 60 % 60, 2);
+		format_fixed(t + 18, sod % 60, 2);
+		w->time.valid = false;
 	}
-	memcpy(text + 1, w->second.text, sizeof(w->second.text));
-	format_fixed(text + 21, (uint32_t)(unix_ns % NSEC_PER_SEC), 9);
-	put(w, text, sizeof(text) - 1);
+	if (!w->time.valid || w->time.ns != unix_ns) {
+		format_fixed(t + 21, (uint32_t)(unix_ns % NSEC_PER_SEC), 9);
+		w->time.ns = unix_ns;
+		w->time.valid = true;
+	}
+	put(w, t, sizeof(w->time.text));
 }
 
 void jw_time(struct jw *w, const char *key, uint64_t unix_ns)

@@ -21,11 +21,11 @@ struct jw {
 	bool first[JW_MAX_DEPTH]; /* no member written yet at this depth */
 	uint32_t in_object;       /* bit d-1: the container at depth d is an object, not an array */
 	bool failed;              /* out of memory or nesting too deep: output is unusable */
-	struct {                  /* jw_val_time's last second, kept across jw_reset */
+	struct {                  /* jw_val_time's last value, kept across jw_reset */
 		bool valid;
-		uint64_t secs;
-		char text[19]; /* YYYY-MM-DDTHH:MM:SS */
-	} second;
+		uint64_t ns;
+		char text[32]; /* "YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ" */
+	} time;
 };
 
 void jw_init(struct jw *w);
@@ -80,6 +80,14 @@ static inline void jw_lit_n(struct jw *w, const char *text, size_t n)
 }
 void jw_val_str(struct jw *w, const char *s, size_t n);
 void jw_val_cstr(struct jw *w, const char *s); /* NULL: null */
+/* A string the caller vouches needs no escaping: printable ASCII other than '"' and '\\' (this
+ * program's own names, formatted addresses). It is copied without the scan that every other
+ * string gets; anything from the wire or the system must take jw_val_str. */
+void jw_val_plain(struct jw *w, const char *s, size_t n);
+static inline void jw_val_name(struct jw *w, const char *s)
+{
+	jw_val_plain(w, s, strlen(s));
+}
 void jw_val_strv(struct jw *w, const struct jw_piece *pieces, size_t n);
 void jw_val_u64(struct jw *w, uint64_t v);
 void jw_val_bool(struct jw *w, bool v);

@@ -179,6 +179,15 @@ static void test_integers(void)
 		snprintf(want, sizeof(want), "%" PRIu64, u64s[i]);
 		check_output(&w, want);
 	}
+	/* Each side of every change in the number of digits, which the writer counts first. */
+	for (uint64_t p = 10, digits = 2; digits <= 20; p *= 10, digits++) {
+		for (uint64_t v = p - 1; v <= p; v++) {
+			jw_reset(&w);
+			jw_val_u64(&w, v);
+			snprintf(want, sizeof(want), "%" PRIu64, v);
+			check_output(&w, want);
+		}
+	}
 	for (size_t i = 0; i < sizeof(i64s) / sizeof(i64s[0]); i++) {
 		jw_reset(&w);
 		jw_i64(&w, NULL, i64s[i]);
@@ -387,6 +396,10 @@ static void test_direct(void)
 	jw_val_cstr(&w, NULL);
 	jw_lit(&w, ",\"v\":");
 	jw_val_strv(&w, pieces, 2);
+	jw_lit(&w, ",\"n\":");
+	jw_val_name(&w, "ipv4");
+	jw_lit(&w, ",\"ip\":");
+	jw_val_plain(&w, "::1x", 3);
 	jw_lit(&w, ",\"u\":[");
 	jw_val_u64(&w, 0);
 	jw_lit(&w, ",");
@@ -406,9 +419,10 @@ static void test_direct(void)
 	jw_resume_object(&w);
 	jw_u64(&w, "checked", 1);
 	jw_obj_close(&w);
-	check_output(&w, "{\"s\":\"x\\ny\",\"c\":null,\"v\":\"a\\\"\","
-	                 "\"u\":[0,9,10,99,100,18446744073709551615],\"b\":false,"
-	                 "\"t\":\"2026-11-22T02:43:24.123456789Z\",\"checked\":1}");
+	check_output(&w,
+	             "{\"s\":\"x\\ny\",\"c\":null,\"v\":\"a\\\"\",\"n\":\"ipv4\",\"ip\":\"::1\","
+	             "\"u\":[0,9,10,99,100,18446744073709551615],\"b\":false,"
+	             "\"t\":\"2026-11-22T02:43:24.123456789Z\",\"checked\":1}");
 
 	/* Only a top-level object the buffer holds can be resumed. */
 	jw_reset(&w);
@@ -445,6 +459,7 @@ static void test_time(void)
 	const uint64_t year_2400 = 13569465600u; /* seconds */
 	uint64_t rng = 0x9e3779b97f4a7c15u;
 	time_t prev = 0;
+	uint32_t prev_nanos = 0;
 	struct jw w;
 
 	check_time(0, "1970-01-01T00:00:00.000000000Z");
@@ -465,12 +480,18 @@ static void test_time(void)
 		size_t n;
 
 		/* Every 7th sample lands on a day boundary, where off-by-one errors live; every 3rd
-		 * is in the second before it, which the writer formats once (its cache). */
+		 * is in the second before it, and every 5th is the value before it, which the
+		 * writer keeps formatted (its cache). */
 		if (i % 7 == 0)
 			t -= t % 86400;
 		if (i % 3 == 1)
 			t = prev;
+		if (i % 5 == 2) {
+			t = prev;
+			nanos = prev_nanos;
+		}
 		prev = t;
+		prev_nanos = nanos;
 		gmtime_r(&t, &tm);
 		n = strftime(want, sizeof(want), "\"%Y-%m-%dT%H:%M:%S", &tm);
 		snprintf(want + n, sizeof(want) - n, ".%09" PRIu32 "Z\"", nanos);
