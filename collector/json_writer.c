@@ -464,7 +464,7 @@ static size_t decimal_digits(uint64_t v)
 }
 
 /* Digits go straight into the buffer, back to front, two per division: an event has a dozen
- * integers, and a copy through a temporary cost as much as the formatting. */
+ * integers, and going through a temporary cost a memcpy call for each. */
 static void put_integer(struct jw *w, uint64_t magnitude, bool negative)
 {
 	size_t len = decimal_digits(magnitude) + (negative ? 1 : 0);
