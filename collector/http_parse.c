@@ -55,11 +55,38 @@ static bool next_line(const char *buf, size_t len, size_t *pos, struct http_slic
 	return true;
 }
 
-/* Length of the prefix of p whose bytes are all in class c. */
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Whether any byte of v is below lo (lo <= 0x80; lo_ones is lo in every byte) or is DEL: the
+ * hasless and haszero tricks of Bit Twiddling Hacks, which may misplace which byte matched but
+ * never err on whether one did. */
+static inline bool word_has_outside(uint64_t v, uint64_t lo_ones)
+{
+	uint64_t del = v ^ (ONES * 0x7f);
+
+	return (((v - lo_ones) & ~v) | ((del - ONES) & ~del)) & HIGHS;
+}
+
+/* Length of the prefix of p whose bytes are all in class c. Field values and targets, most of a
+ * header block's bytes, are every byte from 0x20 (values) or 0x21 (targets) up but DEL, and a
+ * value's HTAB: eight bytes at a time while none is outside that, then byte by byte (a HTAB, and
+ * the tail), which a profile of the nginx benchmark showed was most of parsing time. */
 static size_t span(const char *p, size_t n, uint8_t c)
 {
 	size_t i = 0;
 
+	if (c != C_TCHAR) {
+		uint64_t lo_ones = ONES * (c == C_FIELD ? 0x20 : 0x21);
+		uint64_t v;
+
+		while (n - i >= sizeof(v)) {
+			memcpy(&v, p + i, sizeof(v));
+			if (word_has_outside(v, lo_ones))
+				break;
+			i += sizeof(v);
+		}
+	}
 	while (i < n && (char_class[(unsigned char)p[i]] & c))
 		i++;
 	return i;

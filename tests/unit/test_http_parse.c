@@ -422,6 +422,50 @@ static void test_malformed(void)
 	}
 }
 
+enum { CLASS_LEN = 20 };
+
+/* Parses head + v + tail (v CLASS_LEN bytes) whole, and checks it was accepted exactly when ok. */
+static void check_verdict(int kind, const char *head, const char *v, const char *tail, bool ok,
+                          const char *what, unsigned b, unsigned pos)
+{
+	char buf[128];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "%s", head);
+
+	memcpy(buf + n, v, CLASS_LEN);
+	n += CLASS_LEN;
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", tail);
+	if ((parse_rc(buf, n, kind, false) == (int)n) != ok) {
+		fprintf(stderr, "%s byte 0x%02x at %u: wrong verdict\n", what, b, pos);
+		check_failures++;
+	}
+}
+
+/* Every byte value at every place of a 20-byte field value, reason phrase and target, so that
+ * each one is seen by the parser's eight-byte scan and by its byte-by-byte tail: accepted
+ * exactly when its class (RFC 9110 field-vchar, SP and HTAB; visible characters in targets, with
+ * obs-text in both) allows it. A reason phrase is trimmed of nothing, so a HTAB or SP at its
+ * ends is kept, and a field value's are trimmed as optional whitespace: both accepted. */
+static void test_byte_classes(void)
+{
+	for (unsigned b = 0; b < 256; b++) {
+		bool field_ok = b == '\t' || (b >= 0x20 && b != 0x7f);
+		bool target_ok = b >= 0x21 && b != 0x7f;
+
+		for (unsigned pos = 0; pos < CLASS_LEN; pos++) {
+			char v[CLASS_LEN];
+
+			memset(v, 'a', sizeof(v));
+			v[pos] = (char)b;
+			check_verdict(REQ, "GET / HTTP/1.1\r\nX: ", v, "\r\n\r\n", field_ok,
+			              "field value", b, pos);
+			check_verdict(RESP, "HTTP/1.1 200 ", v, "\r\n\r\n", field_ok, "reason", b,
+			              pos);
+			check_verdict(REQ, "GET /", v, " HTTP/1.1\r\n\r\n", target_ok, "target", b,
+			              pos);
+		}
+	}
+}
+
 /* Builds "GET / HTTP/1.1\r\n" with n fields "H<i>: v<i>" and then extra, into buf. */
 static size_t many_fields(char *buf, size_t size, unsigned n, const char *extra)
 {
@@ -609,6 +653,7 @@ int main(void)
 {
 	test_valid();
 	test_malformed();
+	test_byte_classes();
 	test_max_headers();
 	test_partial();
 	test_find_header();
