@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "swar.h"
+
 /* Enough for a typical event, so that a writer reused with jw_reset stops reallocating at once. */
 #define JW_INITIAL_CAP 4096
 
@@ -100,23 +102,11 @@ int jw_error(const struct jw *w)
 
 /* ---- strings ------------------------------------------------------------------------------- */
 
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
 /* Whether any byte of v cannot be copied as it is: below 0x20, '"', '\\', or 0x7f and above
- * (escaped, or the start of a multibyte sequence to validate). The haszero/hasless/hasmore tricks
- * from Bit Twiddling Hacks: each may misplace which byte matched, but none errs on whether one did,
- * and whether is all the scan needs. */
+ * (escaped, or the start of a multibyte sequence to validate). */
 static inline bool word_has_special(uint64_t v)
 {
-	uint64_t quote = v ^ (ONES * '"');
-	uint64_t backslash = v ^ (ONES * '\\');
-	uint64_t control = (v - ONES * 0x20) & ~v;
-	uint64_t high = (v + ONES * 0x01) | v;
-
-	quote = (quote - ONES) & ~quote;
-	backslash = (backslash - ONES) & ~backslash;
-	return (control | high | quote | backslash) & HIGHS;
+	return swar_less(v, 0x20) | swar_more(v, 0x7e) | swar_byte(v, '"') | swar_byte(v, '\\');
 }
 
 /* Bytes that go out as they are: printable ASCII other than '"' and '\\'. 0x7f is legal in JSON
@@ -174,14 +164,6 @@ static size_t utf8_seq(const uint8_t *s, size_t n, bool *valid)
 	return i;
 }
 
-static inline uint64_t load64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 /* Length of the prefix of s that goes out unchanged: plain ASCII, eight bytes at a time while
  * there is no other byte in them, and well-formed multibyte sequences. */
 static size_t verbatim_len(const uint8_t *s, size_t n)
@@ -190,7 +172,7 @@ static size_t verbatim_len(const uint8_t *s, size_t n)
 	bool valid;
 
 	for (;;) {
-		while (n - i >= sizeof(uint64_t) && !word_has_special(load64(s + i)))
+		while (n - i >= sizeof(uint64_t) && !word_has_special(swar_load(s + i)))
 			i += sizeof(uint64_t);
 		while (i < n && plain_ascii[s[i]])
 			i++;
