@@ -174,12 +174,14 @@ def fixed_row(frac, rate, mode, runs):
     """One table row: medians over a mode's fixed-rate runs, each against its two baselines."""
     med = lambda key: bl.median([r[key] for r in runs])
     base = lambda key: bl.median([base_mean(r, key) for r in runs])
-    rel = lambda key: bl.median([bl.ratio(r[key], base_mean(r, key)) for r in runs])
+    # With the range: a single run's p99 on this VM can be several times another's, the
+    # baseline's included, and a median of three hides that.
+    rel = lambda key: bl.fmt_range([bl.ratio(r[key], base_mean(r, key)) for r in runs], ".2f")
     extra_sys = bl.median([r["sys_us"] - base_mean(r, "sys_us") for r in runs])
     involved = {id(x): x for r in runs for x in [r, *r["base"]]}.values()
     return [f"{frac:.0%}", rate, mode, bl.fmt(base("achieved_rps"), ".0f"),
-            bl.fmt(base("p50_us"), ".0f"), bl.fmt(med("p50_us"), ".0f"), bl.fmt(rel("p50_us")),
-            bl.fmt(base("p99_us"), ".0f"), bl.fmt(med("p99_us"), ".0f"), bl.fmt(rel("p99_us")),
+            bl.fmt(base("p50_us"), ".0f"), bl.fmt(med("p50_us"), ".0f"), rel("p50_us"),
+            bl.fmt(base("p99_us"), ".0f"), bl.fmt(med("p99_us"), ".0f"), rel("p99_us"),
             bl.fmt(extra_sys, ".1f"), bl.fmt(med("coll_us"), ".1f"),
             bl.fmt(100 * med("complete"), ".2f"), int(sum(x["errors"] for x in involved)),
             noise(*runs)]
@@ -198,7 +200,7 @@ def fixed_rate(nginx, args, workdir, base_rps):
     bl.print_table(
         f"Fixed rate: openloop over {args.fixed_connections} keep-alive connections, "
         f"{args.duration}s measured after 1s warm-up, latency from the scheduled send time "
-        f"(medians of {args.fixed_rounds} runs per mode)",
+        f"(medians of {args.fixed_rounds} runs per mode; ratios as median [min..max])",
         ["load", "rate/s", "mode", "base achieved/s", "base p50 us", "with p50 us", "p50 ratio",
          "base p99 us", "with p99 us", "p99 ratio", "extra sys us/req", "collector us/req",
          "complete %", "client errors", "other %"], rows)
