@@ -575,8 +575,8 @@ void jw_val_time(struct jw *w, uint64_t unix_ns)
 		format_fixed(t + 12, sod / 3600, 2);
 		format_fixed(t + 15, sod / 60 % 60, 2);
 		format_fixed(t + 18, sod % 60, 2);
-		w->time.valid = false;
 	}
+	/* A new second is a new value: the nanoseconds are written below in either case. */
 	if (!w->time.valid || w->time.ns != unix_ns) {
 		format_fixed(t + 21, (uint32_t)(unix_ns % NSEC_PER_SEC), 9);
 		w->time.ns = unix_ns;
