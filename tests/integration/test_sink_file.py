@@ -75,7 +75,12 @@ def rotated_files(d):
 
 
 def last_id_in(path, want):
-    return os.path.exists(path) and want in ids(path, check_schema=False)
+    # Rotation renames the file and opens a new one on the next write: between the two, or
+    # between a check and the open, the path may not be there.
+    try:
+        return want in ids(path, check_schema=False)
+    except FileNotFoundError:
+        return False
 
 
 def file_stats(col):
