@@ -163,7 +163,23 @@ class Collector:
             done[0] += len(lines)
             seen[0] += sum(needle in l for l in lines)
             return seen[0] >= n
-        wait_for(count, timeout, f"{n} {dataset} events on stdout")
+        try:
+            wait_for(count, timeout, f"{n} {dataset} events on stdout")
+        except TimeoutError:
+            # Where the rest went: the collector's counters, from the stats event at exit.
+            self.stop()
+            count()
+            raise AssertionError(f"{seen[0]} of {n} {dataset} events after {timeout}s; "
+                                 f"exit status {self.rc}, counters at exit: {self.nonzero_counters()}")
+
+    def nonzero_counters(self):
+        """The non-zero counters of the last stats event (read without validating the
+        hundreds of thousands of events a load test may have written before it)."""
+        last = next((l for l in reversed(self.stdout_lines) if '"dataset":"stats"' in l), None)
+        if last is None:
+            return "no stats event"
+        return {f"{g}.{k}": v for g, c in json.loads(last)["l7"]["stats"].items()
+                if isinstance(c, dict) for k, v in c.items() if v}
 
     def stats(self):
         """The counters of the last stats event (written at exit)."""
