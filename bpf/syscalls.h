@@ -57,7 +57,7 @@ struct sc_record {
 	__u64 conn_id; /* unique per connection for the collector's lifetime */
 	__u32 fd;
 	__u32 len; /* bytes the syscall moved (SC_DATA) */
-	__u32 cap; /* payload bytes after this header */
+	__u32 cap; /* payload bytes after this header (the record may be longer) */
 	__u8 kind; /* enum sc_kind */
 	__u8 dir;  /* enum sc_dir */
 	__u8 role; /* enum sc_role */

@@ -2,7 +2,8 @@
  * process's own TCP traffic on loopback through every syscall family (read/write, readv/writev,
  * recvfrom/sendto, recvmsg/sendmsg, sendfile), with the records checked field by field. Also:
  * pipes and unix sockets make no records, MSG_PEEK is skipped, --max-payload cuts and says so,
- * and accept/connect/close enter and leave local_conns. Needs root and tracefs; no network. */
+ * payloads of every size arrive whole, and accept/connect/close enter and leave local_conns. Needs
+ * root and tracefs; no network. */
 #define _GNU_SOURCE /* memfd_create */
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
@@ -24,7 +25,8 @@
 
 struct rec {
 	struct sc_record h;
-	char data[256];
+	char data[SC_PAYLOAD_MAX];
+	size_t size; /* of the record in the ring: the header, the payload and any room left */
 };
 
 static struct rec recs[MAX_RECS];
@@ -35,10 +37,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	(void)ctx;
 	CHECK(size >= sizeof(struct sc_record));
 	if (n_recs < MAX_RECS) {
-		memset(&recs[n_recs], 0, sizeof(recs[0]));
-		memcpy(&recs[n_recs], data, size < sizeof(recs[0]) ? size : sizeof(recs[0]));
-		CHECK(recs[n_recs].h.cap == size - sizeof(struct sc_record));
-		n_recs++;
+		struct rec *r = &recs[n_recs++];
+		size_t keep = sizeof(r->h) + sizeof(r->data);
+
+		memset(r, 0, sizeof(*r));
+		memcpy(r, data, size < keep ? size : keep);
+		r->size = size;
+		CHECK(r->h.cap <= size - sizeof(struct sc_record));
 	}
 	return 0;
 }
@@ -325,6 +330,50 @@ static void test_cut(struct ring_buffer *rb)
 	close(srv);
 }
 
+/* A payload of len bytes written and read back: one record of it, each byte in its place, and
+ * a reservation (room) at most twice the payload, or the smallest. */
+static void check_size(struct ring_buffer *rb, int cli, int srv, uint32_t len)
+{
+	static char out[SC_PAYLOAD_MAX + 8192], in[65536];
+	uint32_t cap = len < SC_PAYLOAD_MAX ? len : SC_PAYLOAD_MAX;
+	struct rec *got[4];
+	ssize_t n = 0;
+
+	for (uint32_t k = 0; k < len; k++)
+		out[k] = (char)((k * 7 + len) % 251);
+	drain(rb);
+	CHECK(write(cli, out, len) == (ssize_t)len);
+	while (n < (ssize_t)len)
+		n += read(srv, in, sizeof(in));
+	ring_buffer__consume(rb);
+	if (mine(cli, SC_DATA, got, 4) != 1) {
+		CHECK(!"one data record per write");
+		return;
+	}
+	CHECK_EQ_U64(got[0]->h.len, len);
+	CHECK_EQ_U64(got[0]->h.cap, cap);
+	CHECK(memcmp(got[0]->data, out, cap) == 0);
+	CHECK(!!(got[0]->h.flags & SC_REC_TRUNCATED) == (len > SC_PAYLOAD_MAX));
+	CHECK(got[0]->size - sizeof(struct sc_record) <= (cap < 128 ? 128 : 2 * (size_t)cap));
+}
+
+/* Payloads on each side of every size a record's ring reservation comes in (powers of two from
+ * 128 bytes), and past the largest. */
+static void test_sizes(struct ring_buffer *rb)
+{
+	int cli, srv;
+	uint16_t port;
+
+	tcp_pair(&cli, &srv, &port);
+	check_size(rb, cli, srv, 1);
+	for (uint32_t room = 128; room <= SC_PAYLOAD_MAX; room *= 2)
+		for (uint32_t len = room - 1; len <= room + 1; len++)
+			check_size(rb, cli, srv, len);
+	check_size(rb, cli, srv, SC_PAYLOAD_MAX + 8192);
+	close(cli);
+	close(srv);
+}
+
 /* Whether the kernel has the sock hooks' tracepoints (Linux 6.3+). */
 static bool has_sock_tracepoints(void)
 {
@@ -414,6 +463,11 @@ static void test_hooks(enum syscall_hooks hooks, const char *name)
 
 	skel = open_probes(hooks, 100, 0, &rb);
 	test_cut(rb);
+	ring_buffer__free(rb);
+	syscalls_bpf__destroy(skel);
+
+	skel = open_probes(hooks, SC_PAYLOAD_MAX, 0, &rb);
+	test_sizes(rb);
 	ring_buffer__free(rb);
 	syscalls_bpf__destroy(skel);
 
