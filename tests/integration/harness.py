@@ -169,8 +169,8 @@ class Collector:
             # Where the rest went: the collector's counters, from the stats event at exit.
             self.stop()
             count()
-            raise AssertionError(f"{seen[0]} of {n} {dataset} events after {timeout}s; "
-                                 f"exit status {self.rc}, counters at exit: {self.nonzero_counters()}")
+            raise AssertionError(f"{seen[0]} of {n} {dataset} events after {timeout}s; exit "
+                                 f"status {self.rc}, counters at exit: {self.nonzero_counters()}")
 
     def nonzero_counters(self):
         """The non-zero counters of the last stats event (read without validating the
