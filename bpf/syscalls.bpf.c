@@ -689,6 +689,8 @@ static __always_inline void data_exit(const struct stash *st, long ret, struct f
 			return;
 		}
 	}
+	/* c is set for TCP alone; datagrams keep the scratch slot, where their payload is checked
+	 * for DNS before a record is written. */
 	if (st->how == HOW_BUF && c) {
 		buf_exit(st, c, (__u32)ret);
 		return;

@@ -173,13 +173,13 @@ class Collector:
                                  f"status {self.rc}, counters at exit: {self.nonzero_counters()}")
 
     def nonzero_counters(self):
-        """The non-zero counters of the last stats event (read without validating the
-        hundreds of thousands of events a load test may have written before it)."""
-        last = next((l for l in reversed(self.stdout_lines) if '"dataset":"stats"' in l), None)
-        if last is None:
-            return "no stats event"
-        return {f"{g}.{k}": v for g, c in json.loads(last)["l7"]["stats"].items()
-                if isinstance(c, dict) for k, v in c.items() if v}
+        """The non-zero counters of the last stats event, for a failure message."""
+        try:
+            stats = self.stats()
+        except AssertionError as e:
+            return str(e)
+        return {f"{g}.{k}": v for g, c in stats.items() if isinstance(c, dict)
+                for k, v in c.items() if v}
 
     def stats(self):
         """The counters of the last stats event (written at exit)."""
