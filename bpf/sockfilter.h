@@ -15,9 +15,13 @@
  * packets beyond it are cut and counted as truncated. */
 #define SF_FRAME_MAX 65600
 
-/* How often the reader polls the ring buffer when no wake-up came (the filter wakes it only once
- * a fill threshold is waiting), so this bounds how late an event can be. */
-#define SF_POLL_MS 10
+/* How often the reader polls the ring buffers when no wake-up came (the programs wake it only once
+ * a fill threshold is waiting), so this bounds how late an event can be. SF_BUSY_POLL_MS is the
+ * interval while records flow: a round then holds a millisecond of records rather than ten, and
+ * an application thread that needs the CPU the reader is on waits behind a burst that much
+ * shorter (README, "Reading the rings every millisecond while records flow"). */
+#define SF_POLL_MS      10
+#define SF_BUSY_POLL_MS 1
 
 /* Most ports --port accepts. */
 #define SF_PORTS_MAX 64

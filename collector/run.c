@@ -226,7 +226,8 @@ static void ready_line(const struct collector *c)
 
 static int live(struct collector *c)
 {
-	int rc = env_check_live();
+	int rc = env_check_live(), timeout_ms = SF_POLL_MS;
+	uint64_t now, kicked_ns = 0;
 
 	if (rc)
 		return rc;
@@ -244,15 +245,18 @@ static int live(struct collector *c)
 	ready_line(c);
 	c->last_stats_ns = clock_ns(CLOCK_REALTIME);
 	while (!collector_exiting) {
-		int n;
+		int n, more;
 
 		/* Follows steps of the wall clock (NTP) between polls. */
 		c->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 		/* The programs wake us only past a fill threshold, and ring_buffer__poll reads
 		 * only the rings that woke it: below the threshold, records are read here. */
-		n = c->rb ? ring_buffer__poll(c->rb, SF_POLL_MS) : 0;
-		if (n >= 0 && c->rb)
-			n = ring_buffer__consume(c->rb);
+		n = c->rb ? ring_buffer__poll(c->rb, timeout_ms) : 0;
+		if (n >= 0 && c->rb) {
+			more = ring_buffer__consume(c->rb);
+			n = more < 0 ? more : n + more;
+		}
+		timeout_ms = n > 0 ? SF_BUSY_POLL_MS : SF_POLL_MS;
 		if (n < 0 && n != -EINTR) {
 			LOG(LOG_ERROR, "reading the ring buffers: %s", strerror(-n));
 			return EXIT_RUNTIME;
@@ -262,7 +266,15 @@ static int live(struct collector *c)
 			pipeline_reopen(c->pipe);
 		}
 		collector_tick(c, clock_ns(CLOCK_REALTIME));
-		pipeline_kick(c->pipe);
+		/* Sinks are woken for a full batch as events are staged; what is left is handed
+		 * over every SF_POLL_MS, not every round: at a round a millisecond, a wake-up and a
+		 * short write per round were a tenth of the collector's CPU at 25% load. The
+		 * monotonic clock, so that a step of the wall clock back cannot hold events. */
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (now >= kicked_ns + SF_POLL_MS * 1000000ull) {
+			kicked_ns = now;
+			pipeline_kick(c->pipe);
+		}
 	}
 	/* Whatever the kernel queued before we stopped. */
 	if (c->rb)
