@@ -82,29 +82,61 @@ _self_test_validator()
 # ---- the collector ---------------------------------------------------------------------------
 
 class Collector:
-    """The real binary, with stdout (events) and stderr (logs) collected as they come."""
+    """The real binary, with stdout (events) and stderr (logs) collected as they come. With
+    stdout_file, stdout is that file rather than a pipe to this process, as in
+    `l7collect > events.ndjson`: under wrk the collector writes some 200 MB/s of events, which
+    a Python reader starved of CPU by nginx and wrk cannot take through a pipe, and the stdout
+    sink then rightly drops (and counts) what its queue cannot hold."""
 
-    def __init__(self, *args, netns=None):
+    def __init__(self, *args, netns=None, stdout_file=None):
         self.args = [BINARY, *args]
         if netns:
             self.args = ["ip", "netns", "exec", netns] + self.args
+        self.stdout_file = stdout_file
         self.stdout_lines = []
         self.stderr_lines = []
         self._parsed = []  # [event, validated] per stdout line, filled by events()
+        self._rest = {}  # per stream: the bytes of a line not yet ended
+        self._read_to = 0  # how far stdout_file has been read
         self.proc = None
         self.rc = None
 
+    def _lines(self, key, chunk, sink):
+        """Appends the whole lines in chunk to sink; a line's start waits for its end."""
+        lines = (self._rest.get(key, b"") + chunk).split(b"\n")
+        self._rest[key] = lines.pop()
+        sink.extend(l.decode(errors="replace") + "\n" for l in lines)
+
     def _pump(self, stream, sink):
-        for line in iter(stream.readline, ""):
-            sink.append(line)
+        while chunk := os.read(stream.fileno(), 1 << 20):
+            self._lines(stream, chunk, sink)
+        if self._rest.get(stream):  # a last line cut short: events() says so
+            sink.append(self._rest.pop(stream).decode(errors="replace"))
+
+    def _refresh(self):
+        """With stdout_file: the lines written since the last look (once the collector has
+        exited, its last line even if cut short)."""
+        if not self.stdout_file:
+            return
+        with open(self.stdout_file, "rb") as f:
+            f.seek(self._read_to)
+            chunk = f.read()
+        self._read_to += len(chunk)
+        self._lines("file", chunk, self.stdout_lines)
+        if self.rc is not None and self._rest.get("file"):
+            self.stdout_lines.append(self._rest.pop("file").decode(errors="replace"))
 
     def start(self, wait_ready=True):
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, errors="replace")
+        out = open(self.stdout_file, "wb") if self.stdout_file else subprocess.PIPE
+        self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.PIPE)
+        if self.stdout_file:
+            out.close()  # the collector has its own copy
         cleanup.add(self._kill)
+        streams = [(self.proc.stderr, self.stderr_lines)]
+        if not self.stdout_file:
+            streams.append((self.proc.stdout, self.stdout_lines))
         self._threads = [threading.Thread(target=self._pump, args=(s, l), daemon=True)
-                         for s, l in ((self.proc.stdout, self.stdout_lines),
-                                      (self.proc.stderr, self.stderr_lines))]
+                         for s, l in streams]
         for t in self._threads:
             t.start()
         if wait_ready:
@@ -138,6 +170,7 @@ class Collector:
         """The NDJSON events written (of one dataset), validated against schemas/: all of them,
         unless a test with hundreds of thousands of alike events asks for every Nth. Lines are
         parsed and each event validated once, however often this is called."""
+        self._refresh()
         while len(self._parsed) < len(self.stdout_lines):
             line = self.stdout_lines[len(self._parsed)]
             check(line.endswith("\n"), f"partial line on stdout: {line!r}")
@@ -159,6 +192,7 @@ class Collector:
         needle, seen, done = f'"dataset":"{dataset}"', [0], [0]
 
         def count():
+            self._refresh()
             lines = self.stdout_lines[done[0]:]  # only what arrived since the last look
             done[0] += len(lines)
             seen[0] += sum(needle in l for l in lines)
