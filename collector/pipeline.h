@@ -29,8 +29,9 @@ int pipeline_start(struct pipeline *p);
 /* Encodes the event and queues it for every sink. Called from one thread (the capture thread). */
 void pipeline_submit(struct pipeline *p, const struct l7_event *ev);
 
-/* Wakes the sink threads for what was queued since they last ran: the capture thread calls it
- * once per round, so sinks get batches instead of one wake-up per event. */
+/* Queues what the capture thread staged, and wakes the sink threads for it if they were not
+ * woken so in the last 10 ms: the capture thread calls it once per round, so sinks get batches
+ * instead of one wake-up per event or per round. */
 void pipeline_kick(struct pipeline *p);
 
 /* Asks every sink to reopen its output (SIGHUP). */

@@ -227,7 +227,6 @@ static void ready_line(const struct collector *c)
 static int live(struct collector *c)
 {
 	int rc = env_check_live(), timeout_ms = SF_POLL_MS;
-	uint64_t now, kicked_ns = 0;
 
 	if (rc)
 		return rc;
@@ -266,15 +265,7 @@ static int live(struct collector *c)
 			pipeline_reopen(c->pipe);
 		}
 		collector_tick(c, clock_ns(CLOCK_REALTIME));
-		/* Sinks are woken for a full batch as events are staged; what is left is handed
-		 * over every SF_POLL_MS, not every round: at a round a millisecond, a wake-up and a
-		 * short write per round were a tenth of the collector's CPU at 25% load. The
-		 * monotonic clock, so that a step of the wall clock back cannot hold events. */
-		now = clock_ns(CLOCK_MONOTONIC);
-		if (now >= kicked_ns + SF_POLL_MS * 1000000ull) {
-			kicked_ns = now;
-			pipeline_kick(c->pipe);
-		}
+		pipeline_kick(c->pipe);
 	}
 	/* Whatever the kernel queued before we stopped. */
 	if (c->rb)

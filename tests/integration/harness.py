@@ -81,6 +81,25 @@ _self_test_validator()
 
 # ---- the collector ---------------------------------------------------------------------------
 
+class Lines:
+    """Bytes as they come, split into whole lines appended to a list; a line's start waits for
+    its end, and end() appends a last line cut short (events() then says so)."""
+
+    def __init__(self, out):
+        self.out = out
+        self.rest = b""
+
+    def feed(self, chunk):
+        lines = (self.rest + chunk).split(b"\n")
+        self.rest = lines.pop()
+        self.out.extend(l.decode(errors="replace") + "\n" for l in lines)
+
+    def end(self):
+        if self.rest:
+            self.out.append(self.rest.decode(errors="replace"))
+            self.rest = b""
+
+
 class Collector:
     """The real binary, with stdout (events) and stderr (logs) collected as they come. With
     stdout_file, stdout is that file rather than a pipe to this process, as in
@@ -96,46 +115,38 @@ class Collector:
         self.stdout_lines = []
         self.stderr_lines = []
         self._parsed = []  # [event, validated] per stdout line, filled by events()
-        self._rest = {}  # per stream: the bytes of a line not yet ended
-        self._read_to = 0  # how far stdout_file has been read
+        self._file_lines = Lines(self.stdout_lines)
+        self._file = None  # stdout_file, open for reading where the last look stopped
         self.proc = None
         self.rc = None
 
-    def _lines(self, key, chunk, sink):
-        """Appends the whole lines in chunk to sink; a line's start waits for its end."""
-        lines = (self._rest.get(key, b"") + chunk).split(b"\n")
-        self._rest[key] = lines.pop()
-        sink.extend(l.decode(errors="replace") + "\n" for l in lines)
-
-    def _pump(self, stream, sink):
+    @staticmethod
+    def _pump(stream, lines):
         while chunk := os.read(stream.fileno(), 1 << 20):
-            self._lines(stream, chunk, sink)
-        if self._rest.get(stream):  # a last line cut short: events() says so
-            sink.append(self._rest.pop(stream).decode(errors="replace"))
+            lines.feed(chunk)
+        lines.end()
 
     def _refresh(self):
         """With stdout_file: the lines written since the last look (once the collector has
         exited, its last line even if cut short)."""
-        if not self.stdout_file:
+        if not self._file:
             return
-        with open(self.stdout_file, "rb") as f:
-            f.seek(self._read_to)
-            chunk = f.read()
-        self._read_to += len(chunk)
-        self._lines("file", chunk, self.stdout_lines)
-        if self.rc is not None and self._rest.get("file"):
-            self.stdout_lines.append(self._rest.pop("file").decode(errors="replace"))
+        self._file_lines.feed(self._file.read())
+        if self.rc is not None:
+            self._file_lines.end()
 
     def start(self, wait_ready=True):
         out = open(self.stdout_file, "wb") if self.stdout_file else subprocess.PIPE
         self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.PIPE)
         if self.stdout_file:
             out.close()  # the collector has its own copy
+            self._file = open(self.stdout_file, "rb")
+            cleanup.add(self._file.close)
         cleanup.add(self._kill)
         streams = [(self.proc.stderr, self.stderr_lines)]
         if not self.stdout_file:
             streams.append((self.proc.stdout, self.stdout_lines))
-        self._threads = [threading.Thread(target=self._pump, args=(s, l), daemon=True)
+        self._threads = [threading.Thread(target=self._pump, args=(s, Lines(l)), daemon=True)
                          for s, l in streams]
         for t in self._threads:
             t.start()
