@@ -1,19 +1,9 @@
 #include "bpf_util.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
-
-int rings_add(struct ring_buffer **rb, const struct bpf_map *map, ring_buffer_sample_fn fn,
-              void *ctx)
-{
-	if (*rb)
-		return ring_buffer__add(*rb, bpf_map__fd(map), fn, ctx);
-	*rb = ring_buffer__new(bpf_map__fd(map), fn, ctx, NULL);
-	return *rb ? 0 : -errno;
-}
 
 void percpu_sum(const struct bpf_map *map, uint32_t n, uint64_t *out)
 {

@@ -6,11 +6,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Adds a ring buffer map to the one poller the run loop waits on, creating it on first use.
- * 0 or a negative errno. */
-int rings_add(struct ring_buffer **rb, const struct bpf_map *map, ring_buffer_sample_fn fn,
-              void *ctx);
-
 /* Sums a per-CPU array of n u64 counters into out[n]. */
 void percpu_sum(const struct bpf_map *map, uint32_t n, uint64_t *out);
 

@@ -16,6 +16,7 @@
 #include "environment.h"
 #include "interfaces.h"
 #include "log.h"
+#include "rings.h"
 #include "sockfilter.skel.h"
 
 struct socket_capture {
@@ -152,7 +153,7 @@ static int attach(struct socket_capture *c)
 
 int socket_capture_open(struct socket_capture **out, const struct config *cfg,
                         struct flow_table *ft, struct wire_stats *ws, const uint64_t *mono_to_real,
-                        struct ring_buffer **rb)
+                        struct rings **rb)
 {
 	struct socket_capture *c = calloc(1, sizeof(*c));
 	int rc;

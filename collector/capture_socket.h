@@ -7,14 +7,14 @@
 #include "stats.h"
 #include "wire.h"
 
-struct ring_buffer;
+struct rings;
 struct socket_capture;
 
 /* Loads, configures and attaches; its ring buffer joins the run loop's poller *rb. Returns 0, or
  * an exit status after logging why not. */
 int socket_capture_open(struct socket_capture **out, const struct config *cfg,
                         struct flow_table *ft, struct wire_stats *ws, const uint64_t *mono_to_real,
-                        struct ring_buffer **rb);
+                        struct rings **rb);
 
 /* The local_conns map it created, for the syscall probes to share. */
 int socket_capture_conns_fd(const struct socket_capture *c);

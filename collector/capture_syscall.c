@@ -9,6 +9,7 @@
 #include "bpf_util.h"
 #include "environment.h"
 #include "log.h"
+#include "rings.h"
 #include "syscalls.skel.h"
 
 struct syscall_capture {
@@ -198,7 +199,7 @@ static int load(struct syscall_capture *c, const struct config *cfg, bool follow
 
 int syscall_capture_open(struct syscall_capture **out, const struct config *cfg, bool follow_data,
                          int conns_fd, struct conn_table *ct, const uint64_t *mono_to_real,
-                         struct ring_buffer **rb)
+                         struct rings **rb)
 {
 	struct syscall_capture *c = calloc(1, sizeof(*c));
 	struct bpf_program *p;

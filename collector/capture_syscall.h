@@ -11,7 +11,7 @@
 #include "conn_table.h"
 #include "stats.h"
 
-struct ring_buffer;
+struct rings;
 struct syscall_capture;
 struct syscalls_bpf;
 
@@ -38,7 +38,7 @@ void syscall_hooks_select(struct syscalls_bpf *skel, enum syscall_hooks hooks, b
  * the poller *rb and feeds ct. Returns 0, or an exit status after logging why not. */
 int syscall_capture_open(struct syscall_capture **out, const struct config *cfg, bool follow_data,
                          int conns_fd, struct conn_table *ct, const uint64_t *mono_to_real,
-                         struct ring_buffer **rb);
+                         struct rings **rb);
 
 /* Connection conn_id on (tgid, fd) carries neither HTTP nor DNS: its data is no longer copied. */
 void syscall_capture_skip(struct syscall_capture *c, uint32_t tgid, uint32_t fd, uint64_t conn_id);

@@ -14,7 +14,7 @@
 struct conn_table;
 struct dns_table;
 struct proc_cache;
-struct ring_buffer;
+struct rings;
 struct socket_capture;
 struct syscall_capture;
 
@@ -28,8 +28,8 @@ struct collector {
 	struct syscall_capture *sys; /* NULL when reading a file */
 	struct conn_table *conns;    /* syscall connections: NULL without --capture syscall */
 	struct proc_cache *procs;
-	struct ring_buffer *rb; /* one poller for every ring buffer */
-	uint64_t mono_to_real;  /* CLOCK_MONOTONIC (BPF timestamps) to Unix time */
+	struct rings *rb;      /* one poller for every ring buffer */
+	uint64_t mono_to_real; /* CLOCK_MONOTONIC (BPF timestamps) to Unix time */
 	struct encode_opts enc;
 	char host[256];
 	uint64_t start_ns;

@@ -15,6 +15,7 @@
 #include "proc_cache.h"
 #include "environment.h"
 #include "log.h"
+#include "rings.h"
 #include "units.h"
 
 #define TICK_NS 1000000000ull
@@ -244,17 +245,12 @@ static int live(struct collector *c)
 	ready_line(c);
 	c->last_stats_ns = clock_ns(CLOCK_REALTIME);
 	while (!collector_exiting) {
-		int n, more;
+		int n;
 
 		/* Follows steps of the wall clock (NTP) between polls. */
 		c->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
-		/* The programs wake us only past a fill threshold, and ring_buffer__poll reads
-		 * only the rings that woke it: below the threshold, records are read here. */
-		n = c->rb ? ring_buffer__poll(c->rb, timeout_ms) : 0;
-		if (n >= 0 && c->rb) {
-			more = ring_buffer__consume(c->rb);
-			n = more < 0 ? more : n + more;
-		}
+		/* The programs wake us only past a fill threshold: below it, the timeout does. */
+		n = c->rb ? rings_poll(c->rb, timeout_ms) : 0;
 		timeout_ms = n > 0 ? SF_BUSY_POLL_MS : SF_POLL_MS;
 		if (n < 0 && n != -EINTR) {
 			LOG(LOG_ERROR, "reading the ring buffers: %s", strerror(-n));
@@ -269,7 +265,7 @@ static int live(struct collector *c)
 	}
 	/* Whatever the kernel queued before we stopped. */
 	if (c->rb)
-		ring_buffer__consume(c->rb);
+		rings_consume(c->rb);
 	return 0;
 }
 
@@ -337,7 +333,7 @@ out:
 	/* Sinks first: detaching two dozen tracepoints takes a second or two (a grace period
 	 * each), and queued events need not wait for it. */
 	lost = pipeline_close(c.pipe, cfg->shutdown_timeout_ns);
-	ring_buffer__free(c.rb);
+	rings_free(c.rb);
 	syscall_capture_close(c.sys);
 	socket_capture_close(c.sock);
 	if (lost) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "rings.h"
 #include "sockfilter.h"
 #include "sockfilter.skel.h"
 
@@ -196,7 +197,7 @@ static void build(struct frame *f, struct spec s)
 
 struct rig {
 	struct sockfilter_bpf *skel;
-	struct ring_buffer *rb;
+	struct rings *rb;
 	int records;
 	struct sf_record last;
 	int ncpu;
@@ -235,13 +236,13 @@ static void rig_open(struct rig *r, uint32_t snaplen, uint32_t ring, const uint1
 
 		CHECK(bpf_map__update_elem(r->skel->maps.ports, &ports[i], 2, &on, 1, 0) == 0);
 	}
-	r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.packets), on_record, r, NULL);
-	CHECK(r->rb != NULL);
+	r->rb = NULL;
+	CHECK(rings_add(&r->rb, r->skel->maps.packets, on_record, r) == 0);
 }
 
 static void rig_close(struct rig *r)
 {
-	ring_buffer__free(r->rb);
+	rings_free(r->rb);
 	sockfilter_bpf__destroy(r->skel);
 }
 
@@ -280,7 +281,7 @@ static int run(struct rig *r, const struct spec *s, int line)
 		fprintf(stderr, "line %d: test run failed (retval %u)\n", line, o.retval);
 		check_failures++;
 	}
-	ring_buffer__consume(r->rb);
+	rings_consume(r->rb);
 	counters(r, after);
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
 		if (after[outcomes[i]] != before[outcomes[i]]) {
@@ -550,7 +551,7 @@ static void test_ring_full(void)
 	CHECK(kept == 2); /* 4 KiB holds two records of ~1.5 KiB */
 	CHECK(full == 4);
 	r.records = 0;
-	ring_buffer__consume(r.rb);
+	rings_consume(r.rb);
 	CHECK(r.records == 2);
 	rig_close(&r);
 }

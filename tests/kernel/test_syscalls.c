@@ -2,7 +2,8 @@
  * process's own TCP traffic on loopback through every syscall family (read/write, readv/writev,
  * recvfrom/sendto, recvmsg/sendmsg, sendfile), with the records checked field by field. Also:
  * pipes and unix sockets make no records, MSG_PEEK is skipped, --max-payload cuts and says so,
- * payloads of every size arrive whole, and accept/connect/close enter and leave local_conns. Needs
+ * payloads of every size arrive whole, the reader keeps every record through a small ring wrapped
+ * many times, and accept/connect/close enter and leave local_conns. Needs
  * root and tracefs; no network. */
 #define _GNU_SOURCE /* memfd_create */
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 #include "bpf_util.h"
 #include "capture_syscall.h"
 #include "check.h"
+#include "rings.h"
 #include "syscalls.h"
 #include "syscalls.skel.h"
 
@@ -85,15 +87,15 @@ static void check_data(struct rec *r, uint8_t dir, const char *text, uint32_t le
 	CHECK(strncmp(r->h.who.pcomm, "test_syscalls", 15) == 0);
 }
 
-static void drain(struct ring_buffer *rb)
+static void drain(struct rings *rb)
 {
 	n_recs = 0;
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 }
 
 /* sock: the sock hooks, which record a connection at its first byte (its role unknown) rather
  * than at connect or accept. */
-static void test_families(struct syscalls_bpf *skel, struct ring_buffer *rb, bool sock)
+static void test_families(struct syscalls_bpf *skel, struct rings *rb, bool sock)
 {
 	static const char req[] = "GET /k HTTP/1.1\r\nHost: a\r\n\r\n";
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
@@ -125,7 +127,7 @@ static void test_families(struct syscalls_bpf *skel, struct ring_buffer *rb, boo
 	CHECK(write(file, "12345678", 8) == 8 && lseek(file, 0, SEEK_SET) == 0);
 	CHECK(sendfile(srv, file, NULL, 8) == 8);
 	close(file);
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 
 	/* Open records: connect() makes the client, accept() the server. */
 	CHECK(mine(cli, SC_OPEN, got, 8) == 1 &&
@@ -164,13 +166,13 @@ static void test_families(struct syscalls_bpf *skel, struct ring_buffer *rb, boo
 	drain(rb);
 	close(cli);
 	close(srv);
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 	CHECK(mine(cli, SC_CLOSE, got, 8) == 1 && mine(srv, SC_CLOSE, got, 8) == 1);
 	CHECK(bpf_map__lookup_elem(skel->maps.local_conns, &key, sizeof(key), &owner, sizeof(owner),
 	                           0) != 0);
 }
 
-static void test_not_tcp(struct ring_buffer *rb)
+static void test_not_tcp(struct rings *rb)
 {
 	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
 	char buf[64];
@@ -180,7 +182,7 @@ static void test_not_tcp(struct ring_buffer *rb)
 	CHECK(pipe(p) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, u) == 0);
 	CHECK(write(p[1], req, sizeof(req)) == sizeof(req) && read(p[0], buf, sizeof(buf)) > 0);
 	CHECK(write(u[0], req, sizeof(req)) == sizeof(req) && read(u[1], buf, sizeof(buf)) > 0);
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 	for (int i = 0; i < n_recs; i++)
 		CHECK(recs[i].h.who.tgid != (uint32_t)getpid());
 	close(p[0]);
@@ -202,7 +204,7 @@ static const uint8_t dns_query_aaaa[] = {0x56, 0x78, 1, 0,   0,   1,   0,   0, 0
  * on one array, each message in its own record and in order. The sock hooks (sock) cannot see
  * the source of a datagram an unconnected socket receives, nor which message of a recvmmsg
  * fires them: those are counted as left to the wire view. */
-static void test_udp(struct syscalls_bpf *skel, struct ring_buffer *rb, bool sock)
+static void test_udp(struct syscalls_bpf *skel, struct rings *rb, bool sock)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct sockaddr_in from;
@@ -235,7 +237,7 @@ static void test_udp(struct syscalls_bpf *skel, struct ring_buffer *rb, bool soc
 	CHECK(sendmmsg(tx, mm, 2, 0) == 2);
 	CHECK(sendmmsg(tx, mm, 2, 0) == 2);
 	CHECK(recvmmsg(rx, rm, 2, MSG_WAITFORONE, NULL) >= 1);
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 	percpu_sum(skel->maps.counters, SC_CTR_MAX, after);
 
 	/* sendto, then A and AAAA twice */
@@ -274,7 +276,7 @@ static void test_udp(struct syscalls_bpf *skel, struct ring_buffer *rb, bool soc
 /* A connected UDP socket's receive, under the sock hooks: its peer is the socket's, even when
  * the caller asks for the source address (glibc's resolver does), which is written only after
  * the hook has run. */
-static void test_udp_connected(struct ring_buffer *rb)
+static void test_udp_connected(struct rings *rb)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct sockaddr_in b = a, from;
@@ -295,7 +297,7 @@ static void test_udp_connected(struct ring_buffer *rb)
 	len = sizeof(from);
 	CHECK(recvfrom(rx, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len) ==
 	      sizeof(dns_query));
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 	CHECK(mine(rx, SC_DATA, got, 4) == 1 && got[0]->h.dir == SC_INGRESS &&
 	      got[0]->h.conn.rport == ntohs(b.sin_port) && got[0]->h.conn.family == AF_INET &&
 	      memcmp(got[0]->h.conn.raddr, &b.sin_addr, 4) == 0);
@@ -305,7 +307,7 @@ static void test_udp_connected(struct ring_buffer *rb)
 }
 
 /* With a small --max-payload the copy is cut, the true length kept, and the record flagged. */
-static void test_cut(struct ring_buffer *rb)
+static void test_cut(struct rings *rb)
 {
 	char big[3000], buf[4096];
 	struct rec *got[4];
@@ -319,7 +321,7 @@ static void test_cut(struct ring_buffer *rb)
 	CHECK(write(cli, big, sizeof(big)) == sizeof(big));
 	while (n < (ssize_t)sizeof(big))
 		n += read(srv, buf, sizeof(buf));
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 	if (mine(cli, SC_DATA, got, 4) != 1) {
 		CHECK(!"one data record");
 		return;
@@ -332,7 +334,7 @@ static void test_cut(struct ring_buffer *rb)
 
 /* A payload of len bytes written and read back: one record of it, each byte in its place, and
  * a reservation (room) at most twice the payload, or the smallest. */
-static void check_size(struct ring_buffer *rb, int cli, int srv, uint32_t len)
+static void check_size(struct rings *rb, int cli, int srv, uint32_t len)
 {
 	static char out[SC_PAYLOAD_MAX + 8192], in[65536];
 	uint32_t cap = len < SC_PAYLOAD_MAX ? len : SC_PAYLOAD_MAX;
@@ -345,7 +347,7 @@ static void check_size(struct ring_buffer *rb, int cli, int srv, uint32_t len)
 	CHECK(write(cli, out, len) == (ssize_t)len);
 	while (n < (ssize_t)len)
 		n += read(srv, in, sizeof(in));
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 	if (mine(cli, SC_DATA, got, 4) != 1) {
 		CHECK(!"one data record per write");
 		return;
@@ -359,7 +361,7 @@ static void check_size(struct ring_buffer *rb, int cli, int srv, uint32_t len)
 
 /* Payloads on each side of every size a record's ring reservation comes in (powers of two from
  * 128 bytes), and past the largest. */
-static void test_sizes(struct ring_buffer *rb)
+static void test_sizes(struct rings *rb)
 {
 	int cli, srv;
 	uint16_t port;
@@ -370,6 +372,45 @@ static void test_sizes(struct ring_buffer *rb)
 		for (uint32_t len = room - 1; len <= room + 1; len++)
 			check_size(rb, cli, srv, len);
 	check_size(rb, cli, srv, SC_PAYLOAD_MAX + 8192);
+	close(cli);
+	close(srv);
+}
+
+/* The reader (rings.c) through a ring of the smallest size --ringbuf-size takes, 64 KiB, wrapped
+ * some 25 times: every write arrives once, in order and byte for byte, and none is lost to a full
+ * ring. A position published late, or not at the end of a drain, shows as records lost or read
+ * twice; a record read across the ring's end without the double mapping, as wrong bytes. */
+static void test_ring_wrap(struct syscalls_bpf *skel, struct rings *rb)
+{
+	enum { BATCH = 4, LEN = 3000 };
+	static char out[BATCH][LEN], in[LEN];
+	uint64_t before[SC_CTR_MAX], after[SC_CTR_MAX];
+	struct rec *got[BATCH + 1];
+	int cli, srv;
+	uint16_t port;
+
+	tcp_pair(&cli, &srv, &port);
+	drain(rb);
+	percpu_sum(skel->maps.counters, SC_CTR_MAX, before);
+	for (int round = 0; round < 50; round++) {
+		for (int i = 0; i < BATCH; i++) {
+			ssize_t n = 0;
+
+			memset(out[i], 'a' + (round * BATCH + i) % 26, LEN);
+			CHECK(write(cli, out[i], LEN) == LEN);
+			while (n < LEN)
+				n += read(srv, in, (size_t)(LEN - n));
+		}
+		drain(rb);
+		if (mine(cli, SC_DATA, got, BATCH + 1) != BATCH) {
+			CHECK(!"every write of the batch, once");
+			break;
+		}
+		for (int i = 0; i < BATCH; i++)
+			CHECK(got[i]->h.cap == LEN && memcmp(got[i]->data, out[i], LEN) == 0);
+	}
+	percpu_sum(skel->maps.counters, SC_CTR_MAX, after);
+	CHECK_EQ_U64(after[SC_CTR_RING_FULL] - before[SC_CTR_RING_FULL], 0);
 	close(cli);
 	close(srv);
 }
@@ -385,7 +426,7 @@ static bool has_sock_tracepoints(void)
  * tracepoints are missing (before 6.3): the tracepoints must load, and the sock hooks wherever
  * their tracepoints exist. */
 static struct syscalls_bpf *open_probes(enum syscall_hooks hooks, uint32_t max_payload,
-                                        uint32_t self, struct ring_buffer **rb)
+                                        uint32_t self, uint32_t ring_bytes, struct rings **rb)
 {
 	struct syscalls_bpf *skel = syscalls_bpf__open();
 
@@ -394,6 +435,8 @@ static struct syscalls_bpf *open_probes(enum syscall_hooks hooks, uint32_t max_p
 	skel->rodata->max_payload = max_payload;
 	skel->rodata->self_tgid = self;
 	skel->rodata->wakeup_bytes = 1; /* these tests read as they go */
+	if (ring_bytes)
+		bpf_map__set_max_entries(skel->maps.events, ring_bytes);
 	bpf_map__set_max_entries(skel->maps.scratch, (uint32_t)libbpf_num_possible_cpus());
 	syscall_hooks_select(skel, hooks, true);
 	if (syscalls_bpf__load(skel) || syscalls_bpf__attach(skel)) {
@@ -404,15 +447,15 @@ static struct syscalls_bpf *open_probes(enum syscall_hooks hooks, uint32_t max_p
 		fprintf(stderr, "loading or attaching the syscall tracepoints failed\n");
 		exit(1);
 	}
-	*rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL, NULL);
-	CHECK(*rb != NULL);
+	*rb = NULL;
+	CHECK(rings_add(rb, skel->maps.events, on_record, NULL) == 0);
 	return skel;
 }
 
 /* With this process as the collector (self_tgid), its connections are entered in local_conns as
  * its own before their first byte (the sock hooks do it from TCP states, not connect), nothing of
  * theirs is recorded, and they leave local_conns when closed. */
-static void test_own(struct syscalls_bpf *skel, struct ring_buffer *rb)
+static void test_own(struct syscalls_bpf *skel, struct rings *rb)
 {
 	struct sockaddr_in me;
 	socklen_t len = sizeof(me);
@@ -437,7 +480,7 @@ static void test_own(struct syscalls_bpf *skel, struct ring_buffer *rb)
 	CHECK(write(cli, "GET / HT", 8) == 8 && read(srv, buf, sizeof(buf)) == 8);
 	close(cli);
 	close(srv);
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 	CHECK(mine(cli, SC_DATA, got, 4) == 0 && mine(srv, SC_DATA, got, 4) == 0);
 	CHECK(bpf_map__lookup_elem(skel->maps.local_conns, &key, sizeof(key), &owner, sizeof(owner),
 	                           0) != 0);
@@ -447,9 +490,9 @@ static void test_own(struct syscalls_bpf *skel, struct ring_buffer *rb)
 static void test_hooks(enum syscall_hooks hooks, const char *name)
 {
 	struct syscalls_bpf *skel;
-	struct ring_buffer *rb;
+	struct rings *rb;
 
-	skel = open_probes(hooks, 4096, 0, &rb);
+	skel = open_probes(hooks, 4096, 0, 0, &rb);
 	if (!skel) {
 		printf("test_syscalls: %s: does not load on this kernel, skipped\n", name);
 		return;
@@ -458,22 +501,27 @@ static void test_hooks(enum syscall_hooks hooks, const char *name)
 	test_udp(skel, rb, hooks == SYSCALL_HOOKS_SOCK);
 	test_udp_connected(rb);
 	test_not_tcp(rb);
-	ring_buffer__free(rb);
+	rings_free(rb);
 	syscalls_bpf__destroy(skel);
 
-	skel = open_probes(hooks, 100, 0, &rb);
+	skel = open_probes(hooks, 100, 0, 0, &rb);
 	test_cut(rb);
-	ring_buffer__free(rb);
+	rings_free(rb);
 	syscalls_bpf__destroy(skel);
 
-	skel = open_probes(hooks, SC_PAYLOAD_MAX, 0, &rb);
+	skel = open_probes(hooks, SC_PAYLOAD_MAX, 0, 0, &rb);
 	test_sizes(rb);
-	ring_buffer__free(rb);
+	rings_free(rb);
 	syscalls_bpf__destroy(skel);
 
-	skel = open_probes(hooks, 4096, (uint32_t)getpid(), &rb);
+	skel = open_probes(hooks, 4096, 0, 64 << 10, &rb);
+	test_ring_wrap(skel, rb);
+	rings_free(rb);
+	syscalls_bpf__destroy(skel);
+
+	skel = open_probes(hooks, 4096, (uint32_t)getpid(), 0, &rb);
 	test_own(skel, rb);
-	ring_buffer__free(rb);
+	rings_free(rb);
 	syscalls_bpf__destroy(skel);
 	printf("test_syscalls: %s: done\n", name);
 }
