@@ -60,8 +60,10 @@ void http_stream_set_kind(struct http_stream *s, enum http_kind kind)
 
 void http_stream_midstream(struct http_stream *s)
 {
-	if (s->state == HS_IDLE)
+	if (s->state == HS_IDLE) {
 		s->state = HS_RESYNC;
+		s->pickup = true;
+	}
 }
 
 bool http_stream_lost(const struct http_stream *s)
@@ -675,6 +677,8 @@ static bool starts_message(const struct http_stream *s, const uint8_t *p, size_t
  * open. */
 static void discard(struct feed *f, size_t n)
 {
+	if (n)
+		f->s->pickup = false;
 	f->cfg->stats->discarded_bytes += n;
 	if (f->s->in_message)
 		account(f, n);
@@ -690,10 +694,14 @@ static void drop_held(struct feed *f)
 	s->line_n = 0;
 }
 
-/* A message starts here: the lost one, if any, ends. */
+/* A message starts here: the lost one, if any, ends. A stream joined midstream whose first bytes
+ * start a message lost nothing: no resync. With the sock hooks that is every connection, joined at
+ * its first byte. */
 static void resynced(struct feed *f)
 {
-	f->cfg->stats->resyncs++;
+	if (!f->s->pickup)
+		f->cfg->stats->resyncs++;
+	f->s->pickup = false;
 	if (f->s->in_message)
 		complete(f, HS_IDLE);
 	f->s->state = HS_IDLE;
@@ -878,6 +886,7 @@ void http_stream_gap(struct http_stream *s, const struct http_cfg *cfg,
 	struct feed f = {s, cfg, ops, ctx, ts, NULL, false};
 	size_t take;
 
+	s->pickup = false;
 	switch (s->state) {
 	case HS_IDLE:
 		s->state = HS_RESYNC;

@@ -107,6 +107,7 @@ struct http_stream {
 	bool hdr_cut; /* the header block outgrew max_header_bytes */
 	bool skip_length_set;
 	bool skip_chunked;
+	bool pickup; /* joined midstream, nothing lost yet: finding a message start is no resync */
 	uint8_t line_n;
 	char line[46]; /* the start of the line being read */
 };

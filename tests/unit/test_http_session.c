@@ -101,7 +101,7 @@ static void h_init(struct h *h, uint32_t max_header_bytes)
 
 /* Scripts. MARK: a point where the caller checks what was reported so far (h_run_to stops
  * there). */
-enum op { END, DATA, GAP, FIN, EXPIRE, CLOSE, MARK };
+enum op { END, DATA, GAP, FIN, EXPIRE, CLOSE, MARK, JOIN };
 
 struct step {
 	enum op op;
@@ -119,6 +119,7 @@ struct step {
 #define EXPIRE(ts)         {EXPIRE, 0, NULL, 0, (ts)}
 #define CLOSE(closed, ts)  {CLOSE, 0, NULL, (closed), (ts)}
 #define PAUSE              {MARK, 0, NULL, 0, 0}
+#define JOINED             {JOIN, 0, NULL, 0, 0} /* the session joins midstream */
 /* clang-format on */
 
 /* How data steps are cut: step >= 0 cuts that step at `at`; step == ALL_STEPS cuts every data
@@ -183,6 +184,9 @@ static int h_run_to(struct h *h, const struct step *st, int i, struct cut cut)
 		case CLOSE:
 			http_session_close(&h->s, &h->env, s->n != 0, s->ts);
 			h->closed = true;
+			break;
+		case JOIN:
+			http_session_midstream(&h->s);
 			break;
 		case MARK:
 			return i + 1;
@@ -357,6 +361,32 @@ static void test_simple(void)
 	CHECK_TS(&h, 0, 10, 20);
 	CHECK_EQ_U64(h.rep[0].client_dir, 1);
 	CHECK_STATS(&h, .requests = 1, .responses = 1, .exchanges = 1);
+}
+
+/* A session joined midstream: at a message start (the sock hooks join every connection at its
+ * first byte) nothing is lost and nothing counted; inside a message, what comes before the next
+ * start is discarded, and finding it is a resync. */
+static void test_midstream(void)
+{
+	static const char tail[] = "ccept: */*\r\n\r\n";
+	static const struct step at_start[] = {
+	        JOINED, DATA(0, get_a, 1), DATA(1, ok_2, 2), CLOSE(1, 3), {0},
+	};
+	static const struct step inside[] = {
+	        JOINED, DATA(0, tail, 1), DATA(0, get_b, 2), DATA(1, ok_0, 3), CLOSE(1, 4), {0},
+	};
+	static struct h h;
+
+	run_script(&h, 1024, at_start);
+	CHECK_EQ_U64(h.n, 1);
+	CHECK_REP(&h, 0, "GET", "/a", 200, L(get_a), 0, L(ok_2), 2, false);
+	CHECK_STATS(&h, .requests = 1, .responses = 1, .exchanges = 1);
+
+	run_script(&h, 1024, inside);
+	CHECK_EQ_U64(h.n, 1);
+	CHECK_REP(&h, 0, "GET", "/b", 200, L(get_b), 0, L(ok_0), 0, false);
+	CHECK_STATS(&h, .requests = 1, .responses = 1, .resyncs = 1, .discarded_bytes = L(tail),
+	            .exchanges = 1);
 }
 
 /* The report comes when the response ends, not at close. */
@@ -1323,6 +1353,7 @@ static void test_long_lines(void)
 int main(void)
 {
 	test_simple();
+	test_midstream();
 	test_report_timing();
 	test_keep_alive();
 	test_pipelining();
