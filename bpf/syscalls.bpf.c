@@ -104,6 +104,20 @@ struct {
 	__type(value, struct fd_conn);
 } fd_conns SEC(".maps");
 
+/* TCP sockets that completed their handshake while we watched, with the side they took
+ * (enum sc_role), until their first byte: the sock hooks record a connection only then, and this is
+ * how they know it from one open before the collector started, whose first bytes seen may be
+ * mid-message. Without it every connection was taken to be joined midstream, and one carrying
+ * neither HTTP nor DNS (TLS, a database) was searched for an HTTP message start, every byte
+ * copied to the collector for as long as it lived, instead of being skipped at its first bytes.
+ * An entry evicted before its socket's first byte only costs that socket the old guess. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* struct sock * */
+	__type(value, __u32);
+} born_socks SEC(".maps");
+
 /* Connection ids: this CPU's number in the top bits, a per-CPU count below. No atomic fetch-add:
  * it needs Linux 5.12, and per CPU nothing else runs this program at the same time. */
 struct {
@@ -363,6 +377,15 @@ static __always_inline struct fd_conn *conn_get(__u32 fd, __u64 file, struct soc
 
 	if (old && old->sk == (__u64)sk)
 		return old;
+	if (role == SC_ROLE_UNKNOWN && proto == IPPROTO_TCP) {
+		__u64 id = (__u64)sk;
+		__u32 *born = bpf_map_lookup_elem(&born_socks, &id);
+
+		if (born) {
+			role = (__u8)*born;
+			bpf_map_delete_elem(&born_socks, &id);
+		}
+	}
 	if (old) {
 		emit_plain(SC_CLOSE, fd, old);
 		bpf_map_delete_elem(&local_conns, &old->key);
@@ -1029,8 +1052,9 @@ int BPF_PROG(sys_exit_all, struct pt_regs *regs, long ret)
  * network file system's) is not the caller's.
  *
  * What they cannot see, the wire view (which the loader runs beside them) reports:
- * - a connection is recorded at its first byte, not at connect or accept, so its role is
- *   inferred from its first message, and its first packets reach the socket filter before
+ * - a connection is recorded at its first byte, not at connect or accept: its role is the side
+ *   of the handshake inet_sock_set_state saw (born_socks), or, for one open before we started,
+ *   inferred from its first message; its first packets reach the socket filter before
  *   local_conns names them;
  * - recvmmsg fires once per message, without saying which (sendmmsg does too, but its place
  *   can be followed: sendmmsg_message);
@@ -1235,6 +1259,13 @@ int BPF_PROG(sock_state, const struct sock *sk, int oldstate, int newstate)
 	if (attach_only)
 		return 0;
 	own_sock((struct sock *)sk, oldstate, newstate);
+	if (newstate == TCP_ESTABLISHED && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)) {
+		__u64 id = (__u64)sk;
+		__u32 role = oldstate == TCP_SYN_SENT ? SC_ROLE_CLIENT : SC_ROLE_SERVER;
+
+		bpf_map_update_elem(&born_socks, &id, &role, BPF_ANY);
+		return 0;
+	}
 	/* The states close() moves a socket to (tcp_close); the others never run in it. */
 	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE)
 		return sock_closing(sk);

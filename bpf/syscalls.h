@@ -32,8 +32,8 @@ enum sc_dir {
 
 enum sc_role {
 	SC_ROLE_UNKNOWN = 0, /* open before the collector started: the first message will say */
-	SC_ROLE_CLIENT,      /* connect() */
-	SC_ROLE_SERVER,      /* accept() */
+	SC_ROLE_CLIENT,      /* connect(); sock hooks: the handshake went SYN_SENT to ESTABLISHED */
+	SC_ROLE_SERVER,      /* accept(); sock hooks: SYN_RECV to ESTABLISHED */
 };
 
 /* Who last used a connection, as records report it: read with helpers when a thread first uses

@@ -93,9 +93,9 @@ static void drain(struct rings *rb)
 	rings_consume(rb);
 }
 
-/* sock: the sock hooks, which record a connection at its first byte (its role unknown) rather
- * than at connect or accept. */
-static void test_families(struct syscalls_bpf *skel, struct rings *rb, bool sock)
+/* Every family of data syscall. The sock hooks record a connection at its first byte rather than at
+ * connect or accept, and take its role from the handshake they saw. */
+static void test_families(struct syscalls_bpf *skel, struct rings *rb)
 {
 	static const char req[] = "GET /k HTTP/1.1\r\nHost: a\r\n\r\n";
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
@@ -129,12 +129,11 @@ static void test_families(struct syscalls_bpf *skel, struct rings *rb, bool sock
 	close(file);
 	rings_consume(rb);
 
-	/* Open records: connect() makes the client, accept() the server. */
-	CHECK(mine(cli, SC_OPEN, got, 8) == 1 &&
-	      got[0]->h.role == (sock ? SC_ROLE_UNKNOWN : SC_ROLE_CLIENT) &&
+	/* Open records: connect() (a handshake started) makes the client, accept() (one answered)
+	 * the server. */
+	CHECK(mine(cli, SC_OPEN, got, 8) == 1 && got[0]->h.role == SC_ROLE_CLIENT &&
 	      got[0]->h.conn.rport == port && got[0]->h.conn.family == AF_INET);
-	CHECK(mine(srv, SC_OPEN, got, 8) == 1 &&
-	      got[0]->h.role == (sock ? SC_ROLE_UNKNOWN : SC_ROLE_SERVER) &&
+	CHECK(mine(srv, SC_OPEN, got, 8) == 1 && got[0]->h.role == SC_ROLE_SERVER &&
 	      got[0]->h.conn.lport == port);
 	key = got[0]->h.conn;
 	CHECK(bpf_map__lookup_elem(skel->maps.local_conns, &key, sizeof(key), &owner, sizeof(owner),
@@ -170,6 +169,23 @@ static void test_families(struct syscalls_bpf *skel, struct rings *rb, bool sock
 	CHECK(mine(cli, SC_CLOSE, got, 8) == 1 && mine(srv, SC_CLOSE, got, 8) == 1);
 	CHECK(bpf_map__lookup_elem(skel->maps.local_conns, &key, sizeof(key), &owner, sizeof(owner),
 	                           0) != 0);
+}
+
+/* A connection open before the probes were: its role unknown (its first bytes seen may be
+ * mid-message), on both ends. */
+static void test_joined(struct rings *rb, int cli, int srv)
+{
+	struct rec *got[4];
+	char buf[8];
+
+	drain(rb);
+	CHECK(write(cli, "GET / HT", 8) == 8 && read(srv, buf, sizeof(buf)) == 8);
+	rings_consume(rb);
+	CHECK(mine(cli, SC_OPEN, got, 4) == 1 && got[0]->h.role == SC_ROLE_UNKNOWN);
+	CHECK(mine(srv, SC_OPEN, got, 4) == 1 && got[0]->h.role == SC_ROLE_UNKNOWN);
+	CHECK(mine(cli, SC_DATA, got, 4) == 1 && mine(srv, SC_DATA, got, 4) == 1);
+	close(cli);
+	close(srv);
 }
 
 static void test_not_tcp(struct rings *rb)
@@ -491,13 +507,19 @@ static void test_hooks(enum syscall_hooks hooks, const char *name)
 {
 	struct syscalls_bpf *skel;
 	struct rings *rb;
+	int old_cli, old_srv;
+	uint16_t port;
 
+	tcp_pair(&old_cli, &old_srv, &port); /* before the probes: test_joined */
 	skel = open_probes(hooks, 4096, 0, 0, &rb);
 	if (!skel) {
 		printf("test_syscalls: %s: does not load on this kernel, skipped\n", name);
+		close(old_cli);
+		close(old_srv);
 		return;
 	}
-	test_families(skel, rb, hooks == SYSCALL_HOOKS_SOCK);
+	test_families(skel, rb);
+	test_joined(rb, old_cli, old_srv);
 	test_udp(skel, rb, hooks == SYSCALL_HOOKS_SOCK);
 	test_udp_connected(rb);
 	test_not_tcp(rb);
