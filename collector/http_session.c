@@ -54,6 +54,11 @@ void http_session_init(struct http_session *s)
 	s->client_dir = -1;
 }
 
+bool http_session_hunting(const struct http_session *s)
+{
+	return http_stream_hunting(&s->dir[0]) && http_stream_hunting(&s->dir[1]);
+}
+
 void http_session_midstream(struct http_session *s)
 {
 	http_stream_midstream(&s->dir[0]);

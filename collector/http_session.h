@@ -56,6 +56,9 @@ void http_session_init(struct http_session *s);
 /* The connection was open before capture began: both directions start at their next message. */
 void http_session_midstream(struct http_session *s);
 
+/* Joined midstream, and neither direction has found a message start yet. */
+bool http_session_hunting(const struct http_session *s);
+
 void http_session_data(struct http_session *s, const struct http_session_env *env, int dir,
                        const uint8_t *p, size_t n, uint64_t ts);
 void http_session_gap(struct http_session *s, const struct http_session_env *env, int dir, size_t n,

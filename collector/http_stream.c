@@ -62,8 +62,13 @@ void http_stream_midstream(struct http_stream *s)
 {
 	if (s->state == HS_IDLE) {
 		s->state = HS_RESYNC;
-		s->pickup = true;
+		s->joined = s->pickup = true;
 	}
+}
+
+bool http_stream_hunting(const struct http_stream *s)
+{
+	return s->joined;
 }
 
 bool http_stream_lost(const struct http_stream *s)
@@ -701,7 +706,7 @@ static void resynced(struct feed *f)
 {
 	if (!f->s->pickup)
 		f->cfg->stats->resyncs++;
-	f->s->pickup = false;
+	f->s->joined = f->s->pickup = false;
 	if (f->s->in_message)
 		complete(f, HS_IDLE);
 	f->s->state = HS_IDLE;

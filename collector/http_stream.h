@@ -107,13 +107,17 @@ struct http_stream {
 	bool hdr_cut; /* the header block outgrew max_header_bytes */
 	bool skip_length_set;
 	bool skip_chunked;
-	bool pickup; /* joined midstream, nothing lost yet: finding a message start is no resync */
+	bool joined; /* joined midstream, no message start found yet */
+	bool pickup; /* ... and nothing lost yet: finding one is no resync */
 	uint8_t line_n;
 	char line[46]; /* the start of the line being read */
 };
 
 void http_stream_init(struct http_stream *s, enum http_kind kind);
 void http_stream_free(struct http_stream *s);
+
+/* Joined midstream and still looking for its first message start. */
+bool http_stream_hunting(const struct http_stream *s);
 
 /* Tells a stream whose kind is still unknown what it carries (the other direction decided). */
 void http_stream_set_kind(struct http_stream *s, enum http_kind kind);

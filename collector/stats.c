@@ -62,6 +62,7 @@ static void add_tcp_app(struct stats_builder *b, const char *g, const struct tcp
 	stats_add(b, g, "http_connections", a->http);
 	stats_add(b, g, "dns_connections", a->dns);
 	stats_add(b, g, "other_connections", a->other);
+	stats_add(b, g, "unframed_connections", a->unframed);
 	stats_add(b, g, "dns_tcp_messages", a->dns_stream.messages);
 	stats_add(b, g, "dns_tcp_partial", a->dns_stream.partial);
 	stats_add(b, g, "dns_tcp_lost_bytes", a->dns_stream.lost_bytes);

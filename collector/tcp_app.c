@@ -55,12 +55,29 @@ static void decide(struct tcp_app *a, const struct tcp_app_env *env, const uint8
 	}
 }
 
+/* A session joined midstream that has not found a message start in TCP_APP_HUNT_MAX bytes. */
+static void hunt(struct tcp_app *a, const struct tcp_app_env *env, size_t n)
+{
+	if (!a->midstream || a->framed)
+		return;
+	if (!http_session_hunting(&a->http)) {
+		a->framed = true;
+		return;
+	}
+	a->hunted += n;
+	if (a->hunted > TCP_APP_HUNT_MAX) {
+		a->kind = TCP_APP_OTHER;
+		env->stats->unframed++;
+	}
+}
+
 static void feed(struct tcp_app *a, const struct tcp_app_env *env, int dir, const uint8_t *p,
                  size_t n, uint64_t ts)
 {
-	if (a->kind == TCP_APP_HTTP)
+	if (a->kind == TCP_APP_HTTP) {
 		http_session_data(&a->http, &env->http, dir, p, n, ts);
-	else if (a->kind == TCP_APP_DNS)
+		hunt(a, env, n);
+	} else if (a->kind == TCP_APP_DNS)
 		dns_stream_data(&a->dns[dir], &env->stats->dns_stream, p, n, ts, env->dns,
 		                env->http.ctx);
 }
@@ -107,9 +124,10 @@ void tcp_app_gap(struct tcp_app *a, const struct tcp_app_env *env, int dir, size
 	/* Before any data, a gap only means the first bytes were missed. */
 	if (a->kind == TCP_APP_UNDECIDED)
 		a->midstream = true;
-	else if (a->kind == TCP_APP_HTTP)
+	else if (a->kind == TCP_APP_HTTP) {
 		http_session_gap(&a->http, &env->http, dir, n, ts);
-	else if (a->kind == TCP_APP_DNS)
+		hunt(a, env, n); /* bytes cut by --max-payload count: a stream's, without a start */
+	} else if (a->kind == TCP_APP_DNS)
 		dns_stream_gap(&a->dns[dir], &env->stats->dns_stream, n, ts, env->dns,
 		               env->http.ctx);
 }

@@ -20,9 +20,10 @@ enum tcp_app_kind {
 };
 
 struct tcp_app_stats {
-	uint64_t http;  /* connections found carrying HTTP */
-	uint64_t dns;   /* ... DNS */
-	uint64_t other; /* ... something else, not parsed */
+	uint64_t http;     /* connections found carrying HTTP */
+	uint64_t dns;      /* ... DNS */
+	uint64_t other;    /* ... something else, not parsed */
+	uint64_t unframed; /* joined midstream, no HTTP message start in TCP_APP_HUNT_MAX bytes */
 	struct dns_stream_stats dns_stream;
 };
 
@@ -37,6 +38,13 @@ struct tcp_app_env {
  * DNS client may write the prefix alone, and no HTTP or DNS message is shorter than this. */
 #define TCP_APP_FIRST 16
 
+/* A connection joined midstream is taken for HTTP and searched for a message start, its bytes
+ * copied from the kernel meanwhile. One open before the collector started may carry anything (a
+ * TLS session, a database pool's connection, for hours): with no start in this many bytes it is
+ * given up as neither, and skipped like one, at the price of an HTTP connection joined inside a
+ * body longer than this. */
+#define TCP_APP_HUNT_MAX (1u << 20)
+
 struct tcp_app {
 	uint8_t kind;      /* enum tcp_app_kind */
 	bool midstream;    /* joined after its start: the first bytes may be mid-message */
@@ -46,6 +54,8 @@ struct tcp_app {
 	uint8_t first_dir;
 	uint8_t first[TCP_APP_FIRST];
 	uint64_t first_ts;
+	uint64_t hunted; /* joined midstream: bytes passed without a first HTTP message start */
+	bool framed;     /* ... one was found: no more counting */
 	struct http_session http;
 	struct dns_stream dns[2];
 };

@@ -260,10 +260,15 @@ def test_not_tcp():
     check(not mine, f"unix sockets, pipes or files produced events: {mine}")
 
 
-def test_other_protocol():
+# Each hook set the collector settles on: "-c syscall" takes sys_exit (tracepoints before 5.11),
+# the default capture the sock hooks (6.3+), which record a connection at its first byte.
+CAPTURES = (("-c", "syscall"), ("-i", "lo"))
+
+
+def test_other_protocol(capture):
     """A connection whose first bytes are neither HTTP nor DNS stops being copied in the
     kernel once user space has seen them: the rest of its syscalls are counted, not copied."""
-    col = Collector("-c", "syscall", "--stats-interval", "1").start()
+    col = Collector(*capture, "--stats-interval", "1").start()
     with socket.socket() as lsock:
         lsock.bind(("127.0.0.1", 0))
         lsock.listen(1)
@@ -288,7 +293,35 @@ def test_other_protocol():
     col.stop()
     s = collector_exchange_check(col)
     check(s["syscalls"]["skipped"] >= 800 and s["connections"]["other_connections"] >= 2,
-          f"not skipped in the kernel: {s['syscalls']} {s['connections']}")
+          f"not skipped in the kernel ({capture}): {s['syscalls']} {s['connections']}")
+
+
+def test_joined_other(capture):
+    """A connection open before the collector started is joined midstream, its first bytes
+    seen maybe inside an HTTP message, and searched for a message start. TLS-like bytes with
+    none in the first MiB are given up on both ends, counted, and no longer copied."""
+    with socket.socket() as lsock:
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(1)
+        cli = socket.create_connection(lsock.getsockname())
+        srv, _ = lsock.accept()
+    with cli, srv:
+        cli.sendall(b"\x16\x03\x01" + os.urandom(200))
+        srv.recv(4096)
+        col = Collector(*capture).start()
+        block = b"\x17\x03\x03" + os.urandom(4093)
+        for _ in range(1024):  # 4 MiB
+            cli.sendall(block)
+            srv.recv(len(block), socket.MSG_WAITALL)
+    col.stop()
+    s = collector_exchange_check(col)
+    c = s["connections"]
+    check(c["unframed_connections"] == 2 and c["skipped"] >= 2 and s["syscalls"]["skipped"] > 0,
+          f"not given up ({capture}): {s['syscalls']} {c}")
+    # 1 MiB searched per end, then what was in flight before the kernel heard (2.8 MiB in all
+    # here); all 8 MiB when never given up.
+    check(c["data_bytes"] < 4 * 1024 * 1024,
+          f"{c['data_bytes']} bytes copied of 8 MiB moved, not bounded ({capture})")
 
 
 def main():
@@ -301,7 +334,9 @@ def main():
     test_wrk(nginx, port)
     test_preexisting_and_reuse(port)
     test_not_tcp()
-    test_other_protocol()
+    for capture in CAPTURES:
+        test_other_protocol(capture)
+        test_joined_other(capture)
     print("test_syscall: ok")
 
 

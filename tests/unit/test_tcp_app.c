@@ -2,8 +2,9 @@
  * DNS to the framer and then the dns callback, anything else nowhere. The cases are the ways
  * real clients start: a request in one write, a response first, a DNS message with its prefix,
  * the prefix written alone (glibc, dnsmasq), the other side speaking while bytes are held, a
- * connection joined midstream, a declared port, and a close before anything was decided. Every
- * report and frame is copied out of its callback; every piece fed is a guarded copy. */
+ * connection joined midstream (and given up when no HTTP starts in it), a declared port, and a
+ * close before anything was decided. Every report and frame is copied out of its callback; every
+ * piece fed is a guarded copy. */
 #include "tcp_app.h"
 
 #include <stdbool.h>
@@ -367,6 +368,39 @@ static void test_midstream(void)
 	t_free(t);
 }
 
+/* Joined midstream, with no HTTP message start in TCP_APP_HUNT_MAX bytes (a TLS session open
+ * before the collector): given up as neither, so its bytes stop being copied; counted. One that
+ * found a start keeps its HTTP however long its bodies later run. */
+static void test_unframed(void)
+{
+	static uint8_t noise[4096];
+	struct t *t = t_new(true, false, 40000, 443);
+	size_t fed = 0;
+
+	for (size_t i = 0; i < sizeof(noise); i++)
+		noise[i] = (uint8_t)(i % 7 ? 0x17 : '\n'); /* short lines: no message start */
+	while (fed + sizeof(noise) <= TCP_APP_HUNT_MAX) {
+		data(t, (int)(fed / sizeof(noise)) % 2, noise, sizeof(noise), 1);
+		fed += sizeof(noise);
+	}
+	CHECK_EQ_U64(t->a.kind, TCP_APP_HTTP); /* exactly TCP_APP_HUNT_MAX searched */
+	data(t, 0, noise, 1, 1);
+	CHECK_EQ_U64(t->a.kind, TCP_APP_OTHER);
+	CHECK_EQ_U64(t->st.unframed, 1);
+	data_str(t, 0, req, 2); /* nothing later is parsed */
+	CHECK_EQ_U64(t->hst.requests, 0);
+	t_free(t);
+
+	t = t_new(true, false, 40000, 8080);
+	data_str(t, 0, req, 1);
+	data_str(t, 1, "HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n", 2);
+	for (fed = 0; fed <= 2 * TCP_APP_HUNT_MAX; fed += sizeof(noise))
+		data(t, 1, noise, sizeof(noise), 3);
+	CHECK_EQ_U64(t->a.kind, TCP_APP_HTTP);
+	CHECK_EQ_U64(t->st.unframed, 0);
+	t_free(t);
+}
+
 /* A declared port is HTTP by the user's word, unless it plainly starts as DNS. */
 static void test_http_forced(void)
 {
@@ -518,6 +552,7 @@ int main(void)
 	test_port53_garbage();
 	test_other();
 	test_midstream();
+	test_unframed();
 	test_http_forced();
 	test_other_side_first();
 	test_held_at_end();
