@@ -55,10 +55,11 @@ static void decide(struct tcp_app *a, const struct tcp_app_env *env, const uint8
 	}
 }
 
-/* A session joined midstream that has not found a message start in TCP_APP_HUNT_MAX bytes. */
+/* A session joined midstream that has not found a message start in TCP_APP_HUNT_MAX bytes. On a
+ * declared port it stays HTTP by the user's word, its garbage counted. */
 static void hunt(struct tcp_app *a, const struct tcp_app_env *env, size_t n)
 {
-	if (!a->midstream || a->framed)
+	if (!a->midstream || a->framed || a->http_forced)
 		return;
 	if (!http_session_hunting(&a->http)) {
 		a->framed = true;

@@ -42,7 +42,7 @@ struct tcp_app_env {
  * copied from the kernel meanwhile. One open before the collector started may carry anything (a
  * TLS session, a database pool's connection, for hours): with no start in this many bytes it is
  * given up as neither, and skipped like one, at the price of an HTTP connection joined inside a
- * body longer than this. */
+ * body longer than this. Not on a declared port (--port): HTTP there by the user's word. */
 #define TCP_APP_HUNT_MAX (1u << 20)
 
 struct tcp_app {

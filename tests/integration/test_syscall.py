@@ -265,15 +265,21 @@ def test_not_tcp():
 CAPTURES = (("-c", "syscall"), ("-i", "lo"))
 
 
-def test_other_protocol(capture):
-    """A connection whose first bytes are neither HTTP nor DNS stops being copied in the
-    kernel once user space has seen them: the rest of its syscalls are counted, not copied."""
-    col = Collector(*capture, "--stats-interval", "1").start()
+def tcp_pair():
+    """A connected TCP pair on loopback: (client, server)."""
     with socket.socket() as lsock:
         lsock.bind(("127.0.0.1", 0))
         lsock.listen(1)
         cli = socket.create_connection(lsock.getsockname())
         srv, _ = lsock.accept()
+    return cli, srv
+
+
+def test_other_protocol(capture):
+    """A connection whose first bytes are neither HTTP nor DNS stops being copied in the
+    kernel once user space has seen them: the rest of its syscalls are counted, not copied."""
+    col = Collector(*capture, "--stats-interval", "1").start()
+    cli, srv = tcp_pair()
     with cli, srv:
         cli.sendall(b"SSH-2.0-l7test\r\n")
         srv.recv(64)
@@ -300,11 +306,7 @@ def test_joined_other(capture):
     """A connection open before the collector started is joined midstream, its first bytes
     seen maybe inside an HTTP message, and searched for a message start. TLS-like bytes with
     none in the first MiB are given up on both ends, counted, and no longer copied."""
-    with socket.socket() as lsock:
-        lsock.bind(("127.0.0.1", 0))
-        lsock.listen(1)
-        cli = socket.create_connection(lsock.getsockname())
-        srv, _ = lsock.accept()
+    cli, srv = tcp_pair()
     with cli, srv:
         cli.sendall(b"\x16\x03\x01" + os.urandom(200))
         srv.recv(4096)

@@ -370,7 +370,8 @@ static void test_midstream(void)
 
 /* Joined midstream, with no HTTP message start in TCP_APP_HUNT_MAX bytes (a TLS session open
  * before the collector): given up as neither, so its bytes stop being copied; counted. One that
- * found a start keeps its HTTP however long its bodies later run. */
+ * found a start keeps its HTTP however long its bodies later run, and so does one on a declared
+ * port. */
 static void test_unframed(void)
 {
 	static uint8_t noise[4096];
@@ -398,6 +399,15 @@ static void test_unframed(void)
 		data(t, 1, noise, sizeof(noise), 3);
 	CHECK_EQ_U64(t->a.kind, TCP_APP_HTTP);
 	CHECK_EQ_U64(t->st.unframed, 0);
+	t_free(t);
+
+	/* On a declared port, HTTP by the user's word: its garbage is counted, never given up. */
+	t = t_new(true, true, 40000, 80);
+	for (fed = 0; fed <= 2 * TCP_APP_HUNT_MAX; fed += sizeof(noise))
+		data(t, 0, noise, sizeof(noise), 1);
+	CHECK_EQ_U64(t->a.kind, TCP_APP_HTTP);
+	CHECK_EQ_U64(t->st.unframed, 0);
+	CHECK(t->hst.discarded_bytes > 2 * TCP_APP_HUNT_MAX);
 	t_free(t);
 }
 
