@@ -55,16 +55,13 @@ static void decide(struct tcp_app *a, const struct tcp_app_env *env, const uint8
 	}
 }
 
-/* A session joined midstream that has not found a message start in TCP_APP_HUNT_MAX bytes. On a
- * declared port it stays HTTP by the user's word, its garbage counted. */
+/* A session joined midstream that has not found a message start in TCP_APP_HUNT_MAX bytes. Once
+ * either direction finds one the session hunts no more (it joins midstream only when decided). On
+ * a declared port it stays HTTP by the user's word, its garbage counted. */
 static void hunt(struct tcp_app *a, const struct tcp_app_env *env, size_t n)
 {
-	if (!a->midstream || a->framed || a->http_forced)
+	if (a->http_forced || !http_session_hunting(&a->http))
 		return;
-	if (!http_session_hunting(&a->http)) {
-		a->framed = true;
-		return;
-	}
 	a->hunted += n;
 	if (a->hunted > TCP_APP_HUNT_MAX) {
 		a->kind = TCP_APP_OTHER;

@@ -55,7 +55,6 @@ struct tcp_app {
 	uint8_t first[TCP_APP_FIRST];
 	uint64_t first_ts;
 	uint64_t hunted; /* joined midstream: bytes passed without a first HTTP message start */
-	bool framed;     /* ... one was found: no more counting */
 	struct http_session http;
 	struct dns_stream dns[2];
 };
