@@ -76,6 +76,7 @@ def main(fn):
         except OSError as e:
             print(f"note: no cpuacct cgroup ({e}): CPU used by other jobs is not reported",
                   file=sys.stderr)
+        hold_freed_memory()
         warm_memory()
         fn()
     except KeyboardInterrupt as e:
@@ -86,20 +87,69 @@ def main(fn):
     sys.exit(rc)
 
 
-WARM_MIB = 2048
+WARM_SPARE_MIB = 1024
+WARM_MAX_MIB = 32 << 10
+PAGE_REPORTING_ORDER = "/sys/module/page_reporting/parameters/page_reporting_order"
 
 
-def warm_memory(mib=WARM_MIB):
-    """Writes mib MiB of memory once and gives it back, before anything is measured. In a VM,
-    the guest's first write to a page it has never used exits to the hypervisor, which backs it
-    then: on a freshly booted guest, every page the page cache takes for the events file costs
-    that, and the first runs measured the collector a fifth dearer than later ones (writing a
-    new file ran at 360 MB/s, against 4 GB/s once the guest had used the memory; `dd` shows it).
-    A host that has run for a while has used its memory; freed pages are handed out again first,
-    and each run deletes its events file, so this once is enough."""
+def hold_freed_memory():
+    """Stops a VM's free page reporting until the benchmark exits. A guest whose virtio balloon
+    reports free pages hands every freed 2 MiB block back to its host within seconds, and the
+    host backs it again at the next first write, which exits to the hypervisor: so each run's
+    events file, deleted after it, was paid for at first-write prices again. On this project's
+    VMs `dd` wrote a 2 GiB file at 0.46 to 0.74 GB/s into memory the host had taken back, at 5.5
+    GB/s with reporting off once the memory was backed, and writing T2's events alone cost nginx 0.74 of its throughput
+    against 0.96. That is the VM's cost, not the collector's. Reporting only runs for orders
+    from page_reporting_order up to the largest, so one past the largest stops it; the value is
+    put back at exit. A kernel that refuses that value (mainline caps it at the largest order)
+    keeps reporting, and the scripts say so."""
+    try:
+        with open(PAGE_REPORTING_ORDER) as f:
+            order = int(f.read())
+        with open("/proc/buddyinfo") as f:
+            orders = len(f.readline().split()) - 4  # "Node 0, zone DMA" then one count per order
+    except (OSError, ValueError):
+        return
+    balloons = [d for d in os.listdir("/sys/bus/virtio/drivers/virtio_balloon")
+                if d.startswith("virtio")] if os.path.isdir(
+                    "/sys/bus/virtio/drivers/virtio_balloon") else []
+    if order >= orders or not balloons:
+        return
+    try:
+        with open(PAGE_REPORTING_ORDER, "w") as f:
+            f.write(str(orders))
+    except OSError as e:
+        print(f"WARNING: this VM reports freed memory to its host and it could not be stopped "
+              f"({e}): page cache the events files take is backed again at each first write, "
+              "which makes the collector look dearer and the runs noisier", file=sys.stderr)
+        return
+    cleanup.add(_write_file, PAGE_REPORTING_ORDER, str(order))
+    print(f"note: free page reporting to the VM's host stopped for this run "
+          f"(page_reporting_order {order} -> {orders}, restored at exit)", file=sys.stderr)
+
+
+def _write_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def warm_memory():
+    """Writes all free memory but WARM_SPARE_MIB (at most WARM_MAX_MIB) once, holding it all at
+    once, and gives it back, before anything is measured. In a VM, the guest's first write to a
+    page it has never used exits to the hypervisor, which backs it then: on a freshly booted
+    guest, every page the page cache took for the events file cost that, and the first runs
+    measured the collector a fifth dearer than later ones (writing a new file ran at 360 MB/s,
+    against 4 GB/s once the guest had used the memory; `dd` shows it). Freed pages are not
+    reliably handed out again first: over a benchmark's runs the events files' page cache walks
+    through the free memory, and with only 2 GiB written beforehand, writing T2's events alone
+    still cost 0.9 to 2.0 us a request against 0.46 with all free memory written. A few seconds
+    on a host; about 35 s where the VM backs 18 GiB afresh."""
     with open("/proc/meminfo") as f:
-        avail_kib = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:"))
-    mib = min(mib, avail_kib // 1024 // 4)
+        free_kib = next(int(line.split()[1]) for line in f if line.startswith("MemFree:"))
+    mib = min(free_kib // 1024 - WARM_SPARE_MIB, WARM_MAX_MIB)
+    if mib <= 0:
+        return
+    progress(f"writing {mib} MiB of free memory once")
     chunk = b"\1" * (1 << 20)
     with mmap.mmap(-1, mib << 20) as m:
         for off in range(0, mib << 20, len(chunk)):

@@ -13,6 +13,9 @@ Part 1, closed loop (wrk -t1 -cN): runs alternate baseline (no collector) and wi
 Part 2, fixed rate: our open-loop client (openloop.c) sends at 25% and 50% of the median baseline
   throughput over keep-alive connections; latency is measured from each request's scheduled send
   time. p50/p99 with and without the collector.
+Part 3, write floor: runs alternating baseline and writer.c, which only appends the first mode's
+  NDJSON to a file at the byte rate the collector wrote it, under the same closed loop. What that
+  costs nginx any collector writing these events pays, however cheap its capture and encoding.
 
 Usage: sudo /usr/bin/python3 tests/bench/overhead.py [--rounds 5] [--duration 5] [--modes T2,T3]
 See tests/bench/README.md for how to read the output."""
@@ -20,7 +23,9 @@ See tests/bench/README.md for how to read the output."""
 import argparse
 import os
 import re
+import signal
 import subprocess
+import time
 
 import benchlib as bl
 
@@ -37,6 +42,8 @@ def parse_args():
     p.add_argument("--fixed-connections", type=int, default=50,
                    help="keep-alive connections of the fixed-rate client [50]")
     p.add_argument("--no-fixed", action="store_true", help="skip the fixed-rate part")
+    p.add_argument("--no-write-floor", action="store_true",
+                   help="skip the write floor (writing the first mode's events alone)")
     bl.add_noise_args(p)
     p.add_argument("--perf", action="store_true",
                    help="at the end, two profiled closed-loop runs of the first mode: perf "
@@ -47,6 +54,9 @@ def parse_args():
 
 
 # ---- one run ---------------------------------------------------------------------------------
+
+SAMPLE_BYTES = 8 << 20  # of each mode's first events file, kept for the write floor
+
 
 def collector_args(nginx, mode):
     return ["-i", "lo", "-p", str(nginx.port), *bl.MODES[mode]]
@@ -78,7 +88,32 @@ def measure(nginx, mode, load, workdir):
                    parse_errors=bl.stat(stats, "http.parse_errors") +
                    bl.stat(stats, "http_syscall.parse_errors"), has_stats=stats is not None)
         res["complete"] = res["events"] / res["logged"] if res["logged"] else None
+        res["out_bytes"] = os.path.getsize(out)
+        sample = os.path.join(workdir, f"sample-{mode}.ndjson")
+        if not os.path.exists(sample):
+            with open(out, "rb") as src, open(sample, "wb") as dst:
+                dst.write(src.read(SAMPLE_BYTES))
         os.remove(out)
+    return res
+
+
+def measure_writer(writer, sample, rate, load, workdir):
+    """Runs load() beside the write floor's writer appending `sample` at `rate` bytes/s."""
+    out = os.path.join(workdir, "floor.ndjson")
+    t0 = time.monotonic()
+    proc = bl.spawn([writer, "-s", sample, "-o", out, "-r", f"{rate:.0f}"],
+                    stdout=subprocess.PIPE, text=True)
+    window = bl.CpuWindow(proc.pid)
+    res = load()
+    window.close()
+    bl.stop_process(proc, sig=signal.SIGINT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"writer failed ({proc.returncode})")
+    written = int(proc.stdout.read().split("=")[1])
+    os.remove(out)
+    n = max(res["requests"], 1)
+    res.update(mode="write", sys_us=window.system / n * 1e6, other=window.other_share(),
+               coll_us=window.process / n * 1e6, write_rate=written / (time.monotonic() - t0))
     return res
 
 
@@ -100,17 +135,17 @@ def openloop_load(nginx, client, rate, args):
     return load
 
 
-def alternating(nginx, args, rounds, load, workdir, what):
-    """B M1 B M2 ... B; returns the runs, each with-run linked to its two baseline neighbours."""
+def alternating(args, modes, rounds, run, what):
+    """B M1 B M2 ... B, each run made by run(mode) (mode None: the baseline); returns the runs,
+    each with-run linked to its two baseline neighbours."""
     plan = [None]
     for _ in range(rounds):
-        for m in args.modes:
+        for m in modes:
             plan += [m, None]
     runs = []
     for i, mode in enumerate(plan):
         bl.progress(f"{what}: run {i + 1}/{len(plan)} ({mode or 'baseline'})")
-        runs.append(bl.retry_noisy(lambda: measure(nginx, mode, load, workdir),
-                                   args.max_other, args.tries))
+        runs.append(bl.retry_noisy(lambda: run(mode), args.max_other, args.tries))
     for i, r in enumerate(runs):
         if r["mode"] != "base":
             r["base"] = [runs[i - 1], runs[i + 1]]
@@ -131,8 +166,9 @@ def noise(*runs):
 # ---- part 1: closed loop ---------------------------------------------------------------------
 
 def closed_loop(nginx, args, workdir):
-    with_runs, base_runs = alternating(nginx, args, args.rounds, wrk_load(nginx, args),
-                                       workdir, "closed loop")
+    load = wrk_load(nginx, args)
+    with_runs, base_runs = alternating(args, args.modes, args.rounds,
+                                       lambda m: measure(nginx, m, load, workdir), "closed loop")
     rows = []
     for i, r in enumerate(with_runs):
         r["ratio"] = bl.ratio(r["rps"], base_mean(r, "rps"))
@@ -165,7 +201,7 @@ def closed_loop(nginx, args, workdir):
                     "collector us/req", "ring_full (sum)", "sink drops (sum)"], summary)
     base_rps = bl.median([r["rps"] for r in base_runs])
     print(f"baseline saturation: {base_rps:.0f} requests/s (median of {len(base_runs)} runs)")
-    return base_rps
+    return base_rps, with_runs
 
 
 # ---- part 2: fixed rate ----------------------------------------------------------------------
@@ -192,8 +228,9 @@ def fixed_rate(nginx, args, workdir, base_rps):
     rows = []
     for frac in args.fractions:
         rate = round(base_rps * frac)
-        with_runs, _ = alternating(nginx, args, args.fixed_rounds,
-                                   openloop_load(nginx, client, rate, args), workdir,
+        load = openloop_load(nginx, client, rate, args)
+        with_runs, _ = alternating(args, args.modes, args.fixed_rounds,
+                                   lambda m: measure(nginx, m, load, workdir),
                                    f"fixed rate {rate}/s")
         for m in args.modes:
             rows.append(fixed_row(frac, rate, m, [r for r in with_runs if r["mode"] == m]))
@@ -204,6 +241,44 @@ def fixed_rate(nginx, args, workdir, base_rps):
         ["load", "rate/s", "mode", "base achieved/s", "base p50 us", "with p50 us", "p50 ratio",
          "base p99 us", "with p99 us", "p99 ratio", "extra sys us/req", "collector us/req",
          "complete %", "client errors", "other %"], rows)
+
+
+# ---- part 3: the write floor ------------------------------------------------------------------
+
+def write_floor(nginx, args, workdir, with_runs):
+    mode = args.modes[0]
+    source = [r for r in with_runs if r["mode"] == mode]
+    rate = bl.median([r["out_bytes"] / args.duration for r in source])
+    sample = os.path.join(workdir, f"sample-{mode}.ndjson")
+    if rate <= 0 or not os.path.exists(sample):
+        print(f"\nWrite floor: skipped, mode {mode} wrote no events")
+        return
+    writer = bl.compile_c("writer", workdir)
+    load = wrk_load(nginx, args)
+    runs, _ = alternating(
+        args, ["write"], args.rounds,
+        lambda m: measure_writer(writer, sample, rate, load, workdir) if m
+        else measure(nginx, None, load, workdir), "write floor")
+    rows = []
+    for i, r in enumerate(runs):
+        r["ratio"] = bl.ratio(r["rps"], base_mean(r, "rps"))
+        rows.append([i + 1, f"{base_mean(r, 'rps'):.0f}", f"{r['rps']:.0f}",
+                     bl.fmt(r["ratio"], ".3f"), bl.fmt(r["write_rate"] / 1e6, ".0f"),
+                     bl.fmt(r["sys_us"] - base_mean(r, "sys_us"), ".1f"), bl.fmt(r["coll_us"], ".2f"),
+                     noise(r)])
+    bl.print_table(
+        f"Write floor: {mode}'s events ({rate / 1e6:.0f} MB/s, the median of its runs) appended "
+        "to a file by writer.c alone, no collector; same closed loop",
+        ["round", "base rps", "with rps", "ratio", "written MB/s", "extra sys us/req",
+         "writer us/req", "other %"], rows)
+    ratios = lambda rs: [r["ratio"] for r in rs]
+    print(f"write floor ratio {bl.fmt_range(ratios(runs))}, {mode} {bl.fmt_range(ratios(source))}")
+    t0 = [r for r in with_runs if r["mode"] == "T0"]
+    if t0:
+        # The hooks' cost and the writing's add up in any collector that hooks these syscalls
+        # and writes these events.
+        print(f"T0 x write floor = {bl.median(ratios(t0)) * bl.median(ratios(runs)):.3f}: the "
+              f"most a collector writing {mode}'s events on T0's hooks could keep here")
 
 
 # ---- optional: where the collector's time goes -----------------------------------------------
@@ -258,9 +333,11 @@ def main():
     nginx = bl.Nginx(cpu=0).start()
     bl.progress("warm-up")
     bl.run_wrk(nginx.url(), 2, args.connections, cpu=1)
-    base_rps = closed_loop(nginx, args, workdir)
+    base_rps, with_runs = closed_loop(nginx, args, workdir)
     if not args.no_fixed:
         fixed_rate(nginx, args, workdir, base_rps)
+    if not args.no_write_floor:
+        write_floor(nginx, args, workdir, with_runs)
     if args.perf:
         profile(nginx, args, workdir)
 
