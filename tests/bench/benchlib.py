@@ -76,8 +76,6 @@ def main(fn):
         except OSError as e:
             print(f"note: no cpuacct cgroup ({e}): CPU used by other jobs is not reported",
                   file=sys.stderr)
-        hold_freed_memory()
-        warm_memory()
         fn()
     except KeyboardInterrupt as e:
         print(f"\ninterrupted ({e}): cleaning up", file=sys.stderr)
@@ -90,6 +88,13 @@ def main(fn):
 WARM_SPARE_MIB = 1024
 WARM_MAX_MIB = 32 << 10
 PAGE_REPORTING_ORDER = "/sys/module/page_reporting/parameters/page_reporting_order"
+
+
+def prepare_memory():
+    """Before anything is measured (after the arguments are parsed, so --help and mistakes
+    return at once): the guest keeps the memory it frees, and has written all of it once."""
+    hold_freed_memory()
+    warm_memory()
 
 
 def hold_freed_memory():

@@ -49,6 +49,7 @@ def run_once(binary, args, mode, workdir):
 def main():
     args = parse_args()
     bl.check_binary()
+    bl.prepare_memory()
     workdir = bl.tmpdir()
     print(bl.describe_machine())
     binary = bl.compile_c("pipe_syscall", workdir)

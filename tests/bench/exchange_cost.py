@@ -71,6 +71,7 @@ def completeness(mode, runs):
 def main():
     args = parse_args()
     bl.check_binary()
+    bl.prepare_memory()
     workdir = bl.tmpdir()
     print(bl.describe_machine())
     binary = bl.compile_c("exchange_loop", workdir)

@@ -197,6 +197,7 @@ def stalled_sink(args, workdir):
 def main():
     args = parse_args()
     bl.check_binary()
+    bl.prepare_memory()
     workdir = bl.tmpdir()
     print(bl.describe_machine())
     if args.skip != "idle":

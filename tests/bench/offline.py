@@ -331,6 +331,7 @@ def collector_cmd(pcap, args):
 def main():
     args = parse_args()
     bl.check_binary()
+    bl.prepare_memory()
     workdir = bl.tmpdir()
     print(bl.describe_machine())
     pcap = args.pcap or os.path.join(workdir, "bench.pcap")

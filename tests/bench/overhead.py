@@ -328,6 +328,7 @@ def profile(nginx, args, workdir):
 def main():
     args = parse_args()
     bl.check_binary()
+    bl.prepare_memory()
     workdir = bl.tmpdir()
     print(bl.describe_machine())
     nginx = bl.Nginx(cpu=0).start()
