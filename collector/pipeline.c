@@ -39,11 +39,13 @@ struct rec_chunk {
 	_Alignas(64) char mem[];
 };
 
-/* One encoded event, shared by every sink that takes its format. */
+/* One encoded event, shared by every sink that takes its format. In its chunk the headers grow
+ * down from the end and the events up from the start, each right after the one encoded before
+ * it: the file and stdout sinks hand a run of them to the kernel as one piece (sink_iov_add). */
 struct out_rec {
 	struct rec_chunk *chunk;
+	char *data;
 	uint32_t len;
-	char data[];
 };
 
 struct sink_counters {
@@ -93,10 +95,10 @@ struct pipeline {
 	struct slot **slots;
 	size_t n;
 	struct encode_opts enc;
-	struct jw out[2];          /* encoding buffers, one per enum sink_format */
-	struct rec_chunk *filling; /* where the next encoded event goes */
-	uint32_t fill_used, fill_cap;
-	uint32_t handed; /* references to filling handed to sinks */
+	struct jw out[2];             /* encoding buffers, one per enum sink_format */
+	struct rec_chunk *filling;    /* where the next encoded event goes */
+	uint32_t fill_used, fill_top; /* events below fill_used, headers from fill_top up */
+	uint32_t handed;              /* references to filling handed to sinks */
 	bool want[2];
 	uint64_t encode_errors;
 	uint64_t kicked_ns; /* CLOCK_MONOTONIC of the last kick that woke the sinks */
@@ -170,11 +172,12 @@ static void chunk_retire(struct pipeline *p)
  * stages it (a reference per sink) before allocating again. */
 static struct out_rec *rec_alloc(struct pipeline *p, uint32_t len)
 {
-	uint32_t need = (uint32_t)((sizeof(struct out_rec) + len + 7) & ~(size_t)7);
+	uint32_t need = len + (uint32_t)sizeof(struct out_rec);
 	struct out_rec *r;
 
-	if (!p->filling || p->fill_cap - p->fill_used < need) {
-		uint32_t cap = need > REC_CHUNK_BYTES ? need : REC_CHUNK_BYTES;
+	if (!p->filling || p->fill_top - p->fill_used < need) {
+		/* A multiple of 8, so the headers stacked down from the end stay aligned. */
+		uint32_t cap = need > REC_CHUNK_BYTES ? (need + 7) & ~7u : REC_CHUNK_BYTES;
 		struct rec_chunk *c = malloc(sizeof(*c) + cap);
 
 		if (!c)
@@ -183,12 +186,14 @@ static struct out_rec *rec_alloc(struct pipeline *p, uint32_t len)
 		chunk_retire(p);
 		p->filling = c;
 		p->fill_used = 0;
-		p->fill_cap = cap;
+		p->fill_top = cap;
 	}
-	r = (struct out_rec *)(p->filling->mem + p->fill_used);
-	p->fill_used += need;
+	p->fill_top -= (uint32_t)sizeof(struct out_rec);
+	r = (struct out_rec *)(p->filling->mem + p->fill_top);
 	r->chunk = p->filling;
+	r->data = p->filling->mem + p->fill_used;
 	r->len = len;
+	p->fill_used += len;
 	return r;
 }
 

@@ -532,11 +532,12 @@ static enum sink_result file_write(struct sink *s, const struct sink_record *rec
 		}
 		/* As many lines as fit under max_size; at least one (a line longer than max_size
 		 * gets a file of its own). */
-		for (size_t j = st->done; j < n && k < IOV_BATCH; j++, k++) {
-			if (k && st->max_size && !past_limit &&
+		for (size_t j = st->done; j < n; j++) {
+			if (bytes && st->max_size && !past_limit &&
 			    (uint64_t)sb.st_size + bytes + recs[j].len > st->max_size)
 				break;
-			iov[k] = (struct iovec){(void *)recs[j].data, recs[j].len};
+			if (!sink_iov_add(iov, &k, IOV_BATCH, recs[j].data, recs[j].len))
+				break;
 			bytes += recs[j].len;
 		}
 		err = append(st, iov, k, sb.st_size, &written);

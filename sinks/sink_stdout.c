@@ -64,9 +64,12 @@ static enum sink_result stdout_write(struct sink *s, const struct sink_record *r
 		int k = 0;
 		ssize_t w;
 
-		for (size_t j = i; j < n && k < IOV_BATCH; j++, k++) {
-			iov[k].iov_base = (char *)recs[j].data + (j == i ? off : 0);
-			iov[k].iov_len = recs[j].len - (j == i ? off : 0);
+		for (size_t j = i; j < n; j++) {
+			size_t skip = j == i ? off : 0;
+
+			if (!sink_iov_add(iov, &k, IOV_BATCH, recs[j].data + skip,
+			                  recs[j].len - skip))
+				break;
 		}
 		w = writev(STDOUT_FILENO, iov, k);
 		if (w < 0) {

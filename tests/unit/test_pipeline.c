@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "pipeline.h"
+#include "sink.h"
 
 #define EVENTS 5000
 
@@ -107,6 +108,22 @@ static void test_block_close(const char *dir, char *buf)
 	CHECK(check_file(path) == 1000);
 }
 
+/* The file and stdout sinks' writev pieces: a record that follows the last piece in memory
+ * extends it, any other takes a piece of its own while there is one. */
+static void test_iov_add(void)
+{
+	static const char mem[] = "aaa\nbb\nc\nddd\n";
+	struct iovec iov[2];
+	int k = 0;
+
+	CHECK(sink_iov_add(iov, &k, 2, mem, 4) && k == 1);
+	CHECK(sink_iov_add(iov, &k, 2, mem + 4, 3) && k == 1 && iov[0].iov_len == 7);
+	CHECK(sink_iov_add(iov, &k, 2, mem + 9, 2) && k == 2); /* "c\n" skipped: a gap */
+	CHECK(sink_iov_add(iov, &k, 2, mem + 11, 4) && k == 2 && iov[1].iov_len == 6);
+	CHECK(!sink_iov_add(iov, &k, 2, mem + 7, 2) && k == 2 && iov[0].iov_len == 7);
+	CHECK(iov[0].iov_base == mem && iov[1].iov_base == mem + 9);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_pipeline.XXXXXX", spec[3][256], path[2][256];
@@ -145,6 +162,7 @@ int main(void)
 	CHECK(few > 0 && few <= EVENTS);
 	fprintf(stderr, "test_pipeline: the 8-event queue delivered %d of %d\n", few, EVENTS);
 	test_block_close(dir, buf);
+	test_iov_add();
 	char cmd[300];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
