@@ -102,12 +102,12 @@ def hold_freed_memory():
     reports free pages hands every freed 2 MiB block back to its host within seconds, and the
     host backs it again at the next first write, which exits to the hypervisor: so each run's
     events file, deleted after it, was paid for at first-write prices again. On this project's
-    VMs `dd` wrote a 2 GiB file at 0.46 to 0.74 GB/s into memory the host had taken back, at 5.5
-    GB/s with reporting off once the memory was backed, and writing T2's events alone cost nginx 0.74 of its throughput
-    against 0.96. That is the VM's cost, not the collector's. Reporting only runs for orders
-    from page_reporting_order up to the largest, so one past the largest stops it; the value is
-    put back at exit. A kernel that refuses that value (mainline caps it at the largest order)
-    keeps reporting, and the scripts say so."""
+    VMs `dd` wrote a 2 GiB file at 0.46 to 0.74 GB/s into memory the host had taken back, at
+    5.5 GB/s with reporting off once the memory was backed, and writing T2's events alone kept
+    0.74 of nginx's throughput against 0.95. That is the VM's cost, not the collector's.
+    Reporting only runs for orders from page_reporting_order up to the largest, so one past the
+    largest stops it; the value is put back at exit. A kernel that refuses that value (mainline
+    caps it at the largest order) keeps reporting, and the scripts say so."""
     try:
         with open(PAGE_REPORTING_ORDER) as f:
             order = int(f.read())
@@ -115,10 +115,9 @@ def hold_freed_memory():
             orders = len(f.readline().split()) - 4  # "Node 0, zone DMA" then one count per order
     except (OSError, ValueError):
         return
-    balloons = [d for d in os.listdir("/sys/bus/virtio/drivers/virtio_balloon")
-                if d.startswith("virtio")] if os.path.isdir(
-                    "/sys/bus/virtio/drivers/virtio_balloon") else []
-    if order >= orders or not balloons:
+    balloon = "/sys/bus/virtio/drivers/virtio_balloon"
+    bound = os.path.isdir(balloon) and any(d.startswith("virtio") for d in os.listdir(balloon))
+    if order >= orders or not bound:
         return
     try:
         with open(PAGE_REPORTING_ORDER, "w") as f:

@@ -17,7 +17,7 @@ Part 3, write floor: runs alternating baseline and writer.c, which only appends 
   NDJSON to a file at the byte rate the collector wrote it, under the same closed loop. What that
   costs nginx any collector writing these events pays, however cheap its capture and encoding.
 
-Usage: sudo /usr/bin/python3 tests/bench/overhead.py [--rounds 5] [--duration 5] [--modes T2,T3]
+Usage: sudo /usr/bin/python3 tests/bench/overhead.py [--rounds 5] [--duration 5] [--modes T2,T0,T3]
 See tests/bench/README.md for how to read the output."""
 
 import argparse
@@ -35,7 +35,8 @@ def parse_args():
     p.add_argument("--rounds", type=int, default=5, help="with-collector runs per mode [5]")
     p.add_argument("--duration", type=int, default=5, help="seconds per run [5]")
     p.add_argument("--connections", type=int, default=50, help="wrk connections [50]")
-    bl.add_modes_arg(p)
+    # T2 first: the write floor writes the first mode's events; T0 gives the floor's product.
+    bl.add_modes_arg(p, "T2,T0,T3")
     p.add_argument("--fractions", default="0.25,0.5",
                    help="fixed-rate loads, as fractions of the baseline throughput [0.25,0.5]")
     p.add_argument("--fixed-rounds", type=int, default=3, help="fixed-rate runs per mode [3]")
@@ -264,8 +265,8 @@ def write_floor(nginx, args, workdir, with_runs):
         r["ratio"] = bl.ratio(r["rps"], base_mean(r, "rps"))
         rows.append([i + 1, f"{base_mean(r, 'rps'):.0f}", f"{r['rps']:.0f}",
                      bl.fmt(r["ratio"], ".3f"), bl.fmt(r["write_rate"] / 1e6, ".0f"),
-                     bl.fmt(r["sys_us"] - base_mean(r, "sys_us"), ".1f"), bl.fmt(r["coll_us"], ".2f"),
-                     noise(r)])
+                     bl.fmt(r["sys_us"] - base_mean(r, "sys_us"), ".1f"),
+                     bl.fmt(r["coll_us"], ".2f"), noise(r)])
     bl.print_table(
         f"Write floor: {mode}'s events ({rate / 1e6:.0f} MB/s, the median of its runs) appended "
         "to a file by writer.c alone, no collector; same closed loop",
