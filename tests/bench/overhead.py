@@ -56,7 +56,7 @@ def parse_args():
 
 # ---- one run ---------------------------------------------------------------------------------
 
-SAMPLE_BYTES = 8 << 20  # of each mode's first events file, kept for the write floor
+SAMPLE_BYTES = 8 << 20  # of the first events file, kept for the write floor
 
 
 def collector_args(nginx, mode):
@@ -71,14 +71,9 @@ def measure(nginx, mode, load, workdir):
     if mode:
         col = bl.Collector(collector_args(nginx, mode), out, workdir).start()
     logged0 = nginx.logged_requests()
-    window = bl.CpuWindow(col.pid if col else None)
-    res = load()
-    if col:
-        col.wait_idle()  # its backlog is part of the cost
-    window.close()
-    n = max(res["requests"], 1)
-    res.update(mode=mode or "base", sys_us=window.system / n * 1e6, other=window.other_share(),
-               coll_us=window.process / n * 1e6 if col else None)
+    # The collector's backlog is part of the cost.
+    res = costed(load, col.pid if col else None, col.wait_idle if col else None)
+    res["mode"] = mode or "base"
     if col:
         col.stop()
         stats = bl.last_stats(out)
@@ -90,7 +85,8 @@ def measure(nginx, mode, load, workdir):
                    bl.stat(stats, "http_syscall.parse_errors"), has_stats=stats is not None)
         res["complete"] = res["events"] / res["logged"] if res["logged"] else None
         res["out_bytes"] = os.path.getsize(out)
-        sample = os.path.join(workdir, f"sample-{mode}.ndjson")
+        # The plan runs the first mode first: its events are the write floor's.
+        sample = os.path.join(workdir, "sample.ndjson")
         if not os.path.exists(sample):
             with open(out, "rb") as src, open(sample, "wb") as dst:
                 dst.write(src.read(SAMPLE_BYTES))
@@ -104,17 +100,28 @@ def measure_writer(writer, sample, rate, load, workdir):
     t0 = time.monotonic()
     proc = bl.spawn([writer, "-s", sample, "-o", out, "-r", f"{rate:.0f}"],
                     stdout=subprocess.PIPE, text=True)
-    window = bl.CpuWindow(proc.pid)
-    res = load()
-    window.close()
+    res = costed(load, proc.pid)
     bl.stop_process(proc, sig=signal.SIGINT)
     if proc.returncode != 0:
         raise RuntimeError(f"writer failed ({proc.returncode})")
     written = int(proc.stdout.read().split("=")[1])
     os.remove(out)
+    res.update(mode="write", write_rate=written / (time.monotonic() - t0))
+    return res
+
+
+def costed(load, pid=None, settle=None):
+    """load()'s result with what the run cost per request: the machine's CPU (sys_us), pid's
+    own (coll_us, None without pid) and the share others used. settle() runs inside the
+    window, after the load."""
+    window = bl.CpuWindow(pid)
+    res = load()
+    if settle:
+        settle()
+    window.close()
     n = max(res["requests"], 1)
-    res.update(mode="write", sys_us=window.system / n * 1e6, other=window.other_share(),
-               coll_us=window.process / n * 1e6, write_rate=written / (time.monotonic() - t0))
+    res.update(sys_us=window.system / n * 1e6, other=window.other_share(),
+               coll_us=window.process / n * 1e6 if pid else None)
     return res
 
 
@@ -250,7 +257,7 @@ def write_floor(nginx, args, workdir, with_runs):
     mode = args.modes[0]
     source = [r for r in with_runs if r["mode"] == mode]
     rate = bl.median([r["out_bytes"] / args.duration for r in source])
-    sample = os.path.join(workdir, f"sample-{mode}.ndjson")
+    sample = os.path.join(workdir, "sample.ndjson")
     if rate <= 0 or not os.path.exists(sample):
         print(f"\nWrite floor: skipped, mode {mode} wrote no events")
         return

@@ -55,7 +55,9 @@ static char *load_sample(const char *path, size_t *len)
 	}
 	n = (size_t)st.st_size;
 	buf = malloc(n < CHUNK ? 2 * CHUNK : n);
-	while (buf && have < n) {
+	if (!buf)
+		exit(1);
+	while (have < n) {
 		ssize_t r = read(fd, buf + have, n - have);
 
 		if (r <= 0) {
@@ -65,8 +67,6 @@ static char *load_sample(const char *path, size_t *len)
 		have += (size_t)r;
 	}
 	close(fd);
-	if (!buf)
-		exit(1);
 	while (have < CHUNK) {
 		memcpy(buf + have, buf, n);
 		have += n;
