@@ -305,25 +305,45 @@ def test_other_protocol(capture):
 def test_joined_other(capture):
     """A connection open before the collector started is joined midstream, its first bytes
     seen maybe inside an HTTP message, and searched for a message start. TLS-like bytes with
-    none in the first MiB are given up on both ends, counted, and no longer copied."""
+    none in the first MiB are given up on both ends, counted, and no longer copied: once the
+    collector says so, the 4 MiB that follow are not copied (all 8 MiB, both ends, if they
+    were). Waiting for that, rather than bounding what one fast sender got through before the
+    kernel heard, keeps the test off the scheduler's timing."""
+    block = b"\x17\x03\x03" + os.urandom(4093)
+
+    def send(n):
+        for _ in range(n):
+            cli.sendall(block)
+            srv.recv(len(block), socket.MSG_WAITALL)
+
+    def given_up_and_drained():
+        # Given up on both ends, and nothing more copied between two successive stats events:
+        # what was in flight before the kernel heard has been read.
+        stats = [e["l7"]["stats"]["connections"] for e in col.events("stats")]
+        given_up = [c["data_bytes"] for c in stats if c["unframed_connections"] == 2]
+        if len(given_up) < 2 or given_up[-1] != given_up[-2]:
+            return False
+        drained.append(given_up[-1])
+        return True
+
     cli, srv = tcp_pair()
+    drained = []
     with cli, srv:
         cli.sendall(b"\x16\x03\x01" + os.urandom(200))
         srv.recv(4096)
-        col = Collector(*capture).start()
-        block = b"\x17\x03\x03" + os.urandom(4093)
-        for _ in range(1024):  # 4 MiB
-            cli.sendall(block)
-            srv.recv(len(block), socket.MSG_WAITALL)
+        col = Collector(*capture, "--stats-interval", "1").start()
+        send(384)  # 1.5 MiB: past the MiB searched
+        wait_for(given_up_and_drained, 30, "both ends given up, and the ring drained")
+        before = drained[0]
+        send(1024)  # 4 MiB
     col.stop()
     s = collector_exchange_check(col)
     c = s["connections"]
     check(c["unframed_connections"] == 2 and c["skipped"] >= 2 and s["syscalls"]["skipped"] > 0,
           f"not given up ({capture}): {s['syscalls']} {c}")
-    # 1 MiB searched per end, then what was in flight before the kernel heard (2.8 MiB in all
-    # here); all 8 MiB when never given up.
-    check(c["data_bytes"] < 4 * 1024 * 1024,
-          f"{c['data_bytes']} bytes copied of 8 MiB moved, not bounded ({capture})")
+    # Other processes' socket I/O on the host is copied too, hence a margin, not zero.
+    check(c["data_bytes"] - before < 256 * 1024,
+          f"{c['data_bytes'] - before} bytes copied of 8 MiB moved after the give-up ({capture})")
 
 
 def main():
